@@ -1,0 +1,1 @@
+"""DeviceGraph: one GraphQL schema and one live event log for trading refurbished devices."""
