@@ -1,0 +1,109 @@
+"""The `devicegraph` command: serve, migrate, seed-demo, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from app.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="devicegraph", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API and the web app")
+    serve.add_argument("--host", default=None, help="default: DEVICEGRAPH_HOST")
+    serve.add_argument("--port", type=int, default=None, help="default: DEVICEGRAPH_PORT")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+
+    commands.add_parser("migrate", help="upgrade the database to the newest schema")
+
+    seed = commands.add_parser("seed-demo", help="load demo data into an empty database")
+    seed.add_argument("--force", action="store_true", help="seed even if data exists")
+
+    export = commands.add_parser("export-schema", help="print or write the GraphQL schema")
+    export.add_argument("--output", "-o", type=Path, default=None)
+    export.add_argument("--check", action="store_true", help="fail if the file differs")
+
+    args = parser.parse_args(argv)
+    match args.command:
+        case "serve":
+            return _serve(args.host, args.port, args.workers)
+        case "migrate":
+            from app.migrate import upgrade
+
+            upgrade(get_settings().database_url)
+            print("database is at the newest schema")
+            return 0
+        case "seed-demo":
+            return asyncio.run(_seed(force=args.force))
+        case "export-schema":
+            return _export_schema(args.output, check=args.check)
+    return 2
+
+
+def _serve(host: str | None, port: int | None, workers: int) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_interval,
+        proxy_headers=True,
+    )
+    return 0
+
+
+async def _seed(*, force: bool) -> int:
+    from app.db import create_engine, create_session_factory
+    from app.services.demo import DEMO_PASSWORD, seed_demo
+
+    settings = get_settings()
+    engine = create_engine(settings)
+    try:
+        summary = await seed_demo(create_session_factory(engine), force=force)
+    finally:
+        await engine.dispose()
+    if summary is None:
+        print("demo data already present: nothing loaded")
+        return 0
+    print(summary.describe())
+    print(f"demo logins (password for all: {DEMO_PASSWORD}):")
+    for email, role in summary.logins:
+        print(f"  {role:<10} {email}")
+    return 0
+
+
+def _export_schema(output: Path | None, *, check: bool) -> int:
+    from app.resolvers.root import schema
+
+    text = schema.as_str() + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    if check:
+        current = output.read_text() if output.exists() else ""
+        if current != text:
+            print(
+                f"{output} differs from the schema in code: run `make schema` and commit it",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"{output} matches the code")
+        return 0
+    output.write_text(text)
+    print(f"wrote {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

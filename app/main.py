@@ -1,0 +1,62 @@
+"""The Starlette application: GraphQL at /graphql, health checks, and the web app at /."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from app.runtime import Runtime
+from app.settings import Settings, get_settings
+from app.web.graphql_view import GraphQLView
+from app.web.health import healthz, readyz
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    runtime = Runtime.create(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    graphql = GraphQLView(
+        runtime,
+        graphql_ide=None if settings.is_production else "graphiql",
+        connection_init_wait_timeout=timedelta(seconds=10),
+    )
+    routes: list[Route | WebSocketRoute | Mount] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    if (STATIC_DIR / "index.html").exists():
+        routes.append(Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web"))
+    else:
+        routes.append(Route("/", _no_frontend))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = runtime
+    return app
+
+
+async def _no_frontend(_request: object) -> PlainTextResponse:
+    return PlainTextResponse(
+        "DeviceGraph is running. The web app is not built: run `make frontend`. "
+        "The API is at /graphql.\n"
+    )

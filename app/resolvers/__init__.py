@@ -1,0 +1,1 @@
+"""The API's behaviour: thin resolvers that parse, authorize, call a service and map the result."""

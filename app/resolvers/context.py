@@ -1,0 +1,29 @@
+"""The request context: the process runtime, DataLoaders and who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from app.resolvers.loaders import Loaders
+from app.runtime import Runtime
+
+
+@dataclass
+class Context:
+    runtime: Runtime
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    actor: str = "anonymous"
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.runtime.sessions)
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self.runtime.sessions

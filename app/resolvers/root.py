@@ -1,0 +1,51 @@
+"""The one place that assembles Query, Mutation and the Schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import MaskErrors, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from app.resolvers.devices import DeviceMutations, DeviceQueries
+from app.schema.errors import PublicError
+
+
+@strawberry.type
+class Query(DeviceQueries):
+    node: relay.Node | None = relay.node(description="Any object by its global id.")
+
+
+@strawberry.type
+class Mutation(DeviceMutations):
+    pass
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Parse and validation errors and PublicErrors are for clients; anything else is a bug."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    return not isinstance(original, PublicError)
+
+
+def build_schema(*, max_depth: int = 12) -> strawberry.Schema:
+    # Instances, not classes: the caches must outlive a single operation.
+    extensions: list[Any] = [
+        QueryDepthLimiter(max_depth=max_depth),
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+        MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error."),
+    ]
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(auto_camel_case=True),
+        extensions=extensions,
+    )
+
+
+schema = build_schema()

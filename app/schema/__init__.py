@@ -1,0 +1,1 @@
+"""The API's shape: strawberry types, inputs, enums and error results, written by hand."""

@@ -1,0 +1,1 @@
+"""HTTP surface: the GraphQL endpoint, health checks and the bundled frontend."""

@@ -1,0 +1,107 @@
+"""strawberry's ASGI view, made to answer as the GraphQL over HTTP specification says.
+
+- ``application/graphql-response+json`` when the client accepts it (the spec's preferred type):
+  a request error (parse or validation, so no ``data``) is then a 400. ``application/json``
+  keeps 200 for every well-formed request, as the spec asks for legacy clients.
+- Request errors that strawberry answers in plain text (bad JSON, no query, a mutation over
+  GET) become a JSON error body with ``extensions.code``; the status code stays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from app.resolvers.context import Context
+from app.runtime import Runtime
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def accepts_graphql_response(request: Request) -> bool:
+    """True when the client lists the spec's media type before (or instead of) plain JSON."""
+    accept = request.headers.get("accept", "").lower()
+    if GRAPHQL_RESPONSE not in accept:
+        return False
+    json_at = accept.find("application/json")
+    return json_at == -1 or accept.find(GRAPHQL_RESPONSE) < json_at
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+        from app.resolvers.root import schema
+
+        super().__init__(schema, **kwargs)
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        preferred = accepts_graphql_response(request)
+        media_type = GRAPHQL_RESPONSE if preferred else "application/json"
+        response: Response
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": exc.reason,
+                            "extensions": {"code": _CODES.get(exc.status_code, "BAD_REQUEST")},
+                        }
+                    ]
+                },
+                status_code=exc.status_code,
+                media_type=media_type,
+            )
+            if exc.status_code == 405:
+                response.headers["Allow"] = "GET, POST"
+        else:
+            if response.media_type == "application/json":
+                response.headers["content-type"] = f"{media_type}; charset=utf-8"
+                if preferred and getattr(request.state, "graphql_request_error", False):
+                    response.status_code = 400
+        await response(scope, receive, send)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None = None
+    ) -> Context:
+        return Context(runtime=self.runtime, request=request, response=response)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        processed = await super().process_result(request, result)
+        if _is_request_error(result):
+            # An error before execution began: there is no data, and the key is left out.
+            processed.pop("data", None)
+            for error in processed.get("errors") or []:
+                if isinstance(error, dict):
+                    extensions = error.setdefault("extensions", {})
+                    extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+            request.state.graphql_request_error = True
+        return processed
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Parse and validation errors have no path; field errors always have one."""
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(error.path is None for error in errors)
