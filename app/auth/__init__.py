@@ -1,0 +1,1 @@
+"""Identities, passwords, tokens, API keys and the permission policy."""
