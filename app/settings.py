@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     page_size_max: int = Field(default=100, ge=1)
     ws_ping_interval: float = Field(default=20.0, gt=0)
+    session_ttl_hours: float = Field(default=12.0, gt=0)
 
     @property
     def is_production(self) -> bool:

@@ -6,11 +6,12 @@ from app.models.events import Event, IdempotencyRecord
 from app.models.listings import Listing, Offer
 from app.models.lots import Lot
 from app.models.orders import Order, OrderLine, Shipment
-from app.models.organizations import ApiKey, Organization, User
+from app.models.organizations import ApiKey, AuthSession, Organization, User
 from app.models.settlements import Settlement, SettlementLine
 
 __all__ = [
     "ApiKey",
+    "AuthSession",
     "Base",
     "Device",
     "Event",

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from app.domain.actors import ANONYMOUS, Actor
 from app.resolvers.loaders import Loaders
 from app.runtime import Runtime
 
@@ -18,7 +19,8 @@ class Context:
     runtime: Runtime
     request: Request | WebSocket
     response: Response | WebSocket | None
-    actor: str = "anonymous"
+    actor: Actor = ANONYMOUS
+    token: str | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

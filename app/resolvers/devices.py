@@ -52,27 +52,26 @@ class DeviceQueries:
     ) -> DeviceConnection:
         try:
             limit = page_size(first, info.context.runtime.settings.page_size_max)
-            after_id = decode_cursor(after)
             device_filter = _device_filter(filter)
+            async with info.context.sessions() as session:
+                page = await device_service.list_devices(
+                    session, device_filter, after=decode_cursor(after), limit=limit
+                )
         except DomainError as error:
             raise query_error(error) from error
-        async with info.context.sessions() as session:
-            rows, total = await device_service.list_devices(
-                session, device_filter, after_id=after_id, limit=limit + 1
-            )
-        page = rows[:limit]
         edges = [
-            DeviceEdge(cursor=encode_cursor(row.id), node=Device.from_row(row)) for row in page
+            DeviceEdge(cursor=encode_cursor(key), node=Device.from_row(row))
+            for row, key in zip(page.rows, page.keys, strict=True)
         ]
         return DeviceConnection(
             edges=edges,
             page_info=relay.PageInfo(
-                has_next_page=len(rows) > limit,
-                has_previous_page=after_id is not None,
+                has_next_page=page.has_next,
+                has_previous_page=after is not None,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
-            total_count=total,
+            total_count=page.total,
         )
 
 
@@ -95,7 +94,7 @@ class DeviceMutations:
                 location=input.location,
             )
             row = await device_service.receive_device(
-                info.context.sessions, intake, actor=info.context.actor
+                info.context.sessions, intake, actor=info.context.actor.ref
             )
         except DomainError as error:
             return error_result(error)

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from app.models import Device, Grade, Lot, Organization
+from app.models import Device, Grade, Lot, Organization, User
 
-Row = TypeVar("Row", Device, Grade, Lot, Organization)
+Row = TypeVar("Row", Device, Grade, Lot, Organization, User)
 
 
 def _by_id(
@@ -32,3 +32,4 @@ class Loaders:
         self.grade = DataLoader(_by_id(sessions, Grade))
         self.lot = DataLoader(_by_id(sessions, Lot))
         self.organization = DataLoader(_by_id(sessions, Organization))
+        self.user = DataLoader(_by_id(sessions, User))

@@ -10,17 +10,39 @@ from strawberry import relay
 from strawberry.extensions import MaskErrors, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from app.resolvers.auth import AuthMutations, AuthQueries
 from app.resolvers.devices import DeviceMutations, DeviceQueries
+from app.resolvers.listings import ListingMutations, ListingQueries
+from app.resolvers.lots import LotMutations, LotQueries
+from app.resolvers.offers import OfferMutations, OfferQueries
+from app.resolvers.orders import OrderMutations, OrderQueries
+from app.resolvers.settlements import SettlementMutations, SettlementQueries
 from app.schema.errors import PublicError
 
 
 @strawberry.type
-class Query(DeviceQueries):
+class Query(
+    AuthQueries,
+    DeviceQueries,
+    LotQueries,
+    ListingQueries,
+    OfferQueries,
+    OrderQueries,
+    SettlementQueries,
+):
     node: relay.Node | None = relay.node(description="Any object by its global id.")
 
 
 @strawberry.type
-class Mutation(DeviceMutations):
+class Mutation(
+    AuthMutations,
+    DeviceMutations,
+    LotMutations,
+    ListingMutations,
+    OfferMutations,
+    OrderMutations,
+    SettlementMutations,
+):
     pass
 
 

@@ -12,9 +12,12 @@ from strawberry import relay
 from app.schema.enums import BlacklistStatus, CosmeticGrade, DeviceStatus, LockStatus
 from app.schema.errors import (
     DuplicateDeviceError,
+    ForbiddenError,
     InvalidInputError,
     InvalidTransitionError,
+    NotAvailableError,
     NotFoundError,
+    StaleError,
 )
 from app.schema.organizations import Organization
 
@@ -159,6 +162,9 @@ ReceiveDeviceResult = Annotated[
     | InvalidInputError
     | DuplicateDeviceError
     | NotFoundError
-    | InvalidTransitionError,
+    | InvalidTransitionError
+    | NotAvailableError
+    | StaleError
+    | ForbiddenError,
     strawberry.union("ReceiveDeviceResult"),
 ]

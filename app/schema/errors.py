@@ -34,7 +34,30 @@ class InvalidTransitionError(Error):
     current_version: int | None
 
 
-AnyError = InvalidInputError | DuplicateDeviceError | NotFoundError | InvalidTransitionError
+@strawberry.type(description="The device or listing was taken or left sale before this action.")
+class NotAvailableError(Error):
+    current_status: str | None
+
+
+@strawberry.type(description="Someone changed the entity since the version the caller sent.")
+class StaleError(Error):
+    current_version: int | None
+
+
+@strawberry.type(description="Nobody is signed in, or the signed-in role may not do this.")
+class ForbiddenError(Error):
+    pass
+
+
+AnyError = (
+    InvalidInputError
+    | DuplicateDeviceError
+    | NotFoundError
+    | InvalidTransitionError
+    | NotAvailableError
+    | StaleError
+    | ForbiddenError
+)
 
 
 def error_result(error: DomainError) -> AnyError:
@@ -53,6 +76,16 @@ def error_result(error: DomainError) -> AnyError:
                 current_status=facts.get("current_status"),
                 current_version=facts.get("current_version"),
             )
+        case ErrorCode.NOT_AVAILABLE | ErrorCode.LISTING_NOT_AVAILABLE:
+            return NotAvailableError(
+                code=code, message=error.message, current_status=facts.get("current_status")
+            )
+        case ErrorCode.STALE:
+            return StaleError(
+                code=code, message=error.message, current_version=facts.get("current_version")
+            )
+        case ErrorCode.FORBIDDEN | ErrorCode.UNAUTHENTICATED:
+            return ForbiddenError(code=code, message=error.message)
         case _:
             return InvalidInputError(code=code, message=error.message, field=facts.get("field"))
 

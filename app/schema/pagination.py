@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+from typing import Any
 
 from app.domain.errors import DomainError, ErrorCode
 
-_PREFIX = "cursor:"
+
+def encode_cursor(key: list[Any]) -> str:
+    """A row's position, e.g. [sort value, id], as an opaque string."""
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
 
-def encode_cursor(entity_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{_PREFIX}{entity_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> int | None:
+def decode_cursor(cursor: str | None) -> list[Any] | None:
     if cursor is None:
         return None
     try:
-        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if raw.startswith(_PREFIX):
-            return int(raw.removeprefix(_PREFIX))
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise DomainError(
-        ErrorCode.INVALID_INPUT, "The cursor is not one this API gave.", field="after"
-    )
+        key = None
+    if not isinstance(key, list) or not key:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "The cursor is not one this API gave.", field="after"
+        )
+    return key
 
 
 def page_size(first: int | None, maximum: int) -> int:

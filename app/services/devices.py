@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,7 @@ from app.domain.identifiers import normalize_imei, normalize_serial
 from app.domain.statuses import DeviceStatus, LotStatus, OrganizationKind
 from app.models import Device, Lot, Organization
 from app.services.events import append_event, client_audience
+from app.services.paging import Page, paginate
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,13 +176,8 @@ def _conditions(device_filter: DeviceFilter) -> list[ColumnElement[bool]]:
 
 
 async def list_devices(
-    session: AsyncSession, device_filter: DeviceFilter, *, after_id: int | None, limit: int
-) -> tuple[list[Device], int]:
-    """One page of devices in id order (keyset), and the total that match the filter."""
-    conditions = _conditions(device_filter)
-    page = select(Device).where(*conditions).order_by(Device.id).limit(limit)
-    if after_id is not None:
-        page = page.where(Device.id > after_id)
-    devices = list((await session.scalars(page)).all())
-    total = await session.scalar(select(func.count()).select_from(Device).where(*conditions))
-    return devices, int(total or 0)
+    session: AsyncSession, device_filter: DeviceFilter, *, after: list[Any] | None, limit: int
+) -> Page[Device]:
+    """One page of devices in intake order, and how many match the filter."""
+    statement = select(Device).where(*_conditions(device_filter))
+    return await paginate(session, statement, id_column=Device.id, after=after, limit=limit)

@@ -20,6 +20,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from app.auth.sessions import actor_for_token, bearer_token
 from app.resolvers.context import Context
 from app.runtime import Runtime
 
@@ -84,7 +85,11 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
-        return Context(runtime=self.runtime, request=request, response=response)
+        token = bearer_token(request.headers.get("authorization"))
+        actor = await actor_for_token(self.runtime.sessions, token)
+        return Context(
+            runtime=self.runtime, request=request, response=response, actor=actor, token=token
+        )
 
     async def process_result(
         self, request: Request, result: ExecutionResult
