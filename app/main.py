@@ -11,12 +11,12 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 
 from app.runtime import Runtime
 from app.settings import Settings, get_settings
 from app.web.graphql_view import GraphQLView
 from app.web.health import healthz, readyz
+from app.web.static_site import static_routes
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql),
     ]
     if (STATIC_DIR / "index.html").exists():
-        routes.append(Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web"))
+        routes.extend(static_routes(STATIC_DIR, graphiql=not settings.is_production))
     else:
         routes.append(Route("/", _no_frontend))
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -147,11 +147,14 @@ class WakeUpChannel:
                 callback(message)
 
     async def _ping(self) -> None:
+        broadcast = self._broadcast
+        if broadcast is None:
+            raise ConnectionError("the broadcast is not connected")
         token = f"{_PING}{uuid.uuid4().hex}"
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending_ping = (token, future)
         async with self._publish_lock:
-            await asyncio.wait_for(self._broadcast.publish(CHANNEL, token), self.heartbeat_timeout)
+            await asyncio.wait_for(broadcast.publish(CHANNEL, token), self.heartbeat_timeout)
         try:
             await asyncio.wait_for(future, self.heartbeat_timeout)
         except TimeoutError as exc:

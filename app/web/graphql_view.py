@@ -23,6 +23,7 @@ from strawberry.types import ExecutionResult
 from app.auth.sessions import actor_for_token, bearer_token
 from app.resolvers.context import Context
 from app.runtime import Runtime
+from app.web.static_site import graphiql_redirect
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 _CODES = {
@@ -81,6 +82,10 @@ class GraphQLView(GraphQL[Context, None]):
                 if preferred and getattr(request.state, "graphql_request_error", False):
                     response.status_code = 400
         await response(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """A browser on /graphql gets the self-hosted GraphiQL, not strawberry's CDN page."""
+        return graphiql_redirect(request)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None

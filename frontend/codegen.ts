@@ -1,0 +1,24 @@
+import type { CodegenConfig } from "@graphql-codegen/cli";
+
+// Types come from the committed schema, never from a running server.
+const config: CodegenConfig = {
+  schema: "../schema.graphql",
+  documents: ["src/**/*.{ts,tsx}", "!src/gql/**/*"],
+  ignoreNoDocuments: false,
+  generates: {
+    "src/gql/": {
+      preset: "client",
+      presetConfig: { fragmentMasking: false },
+      config: {
+        useTypeImports: true,
+        enumsAsTypes: true,
+        strictScalars: true,
+        scalars: { DateTime: "string", ID: "string" },
+        avoidOptionals: { field: true, inputValue: false },
+      },
+    },
+  },
+  hooks: {},
+};
+
+export default config;

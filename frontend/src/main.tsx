@@ -1,0 +1,17 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+
+import { createLiveConnection } from "./api/client";
+import { App } from "./App";
+import "./styles.css";
+
+const root = document.getElementById("root");
+if (!root) {
+  throw new Error("index.html has no #root element");
+}
+
+createRoot(root).render(
+  <StrictMode>
+    <App live={createLiveConnection()} />
+  </StrictMode>,
+);
