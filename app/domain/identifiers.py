@@ -6,7 +6,7 @@ import re
 
 from app.domain.errors import DomainError, ErrorCode
 
-_IMEI = re.compile(r"\d{15}")
+_IMEI = re.compile(r"[0-9]{15}")
 _SERIAL = re.compile(r"[A-Z0-9][A-Z0-9\-]{3,39}")
 
 

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from broadcaster import Broadcast
+from app.pubsub.backends import create_broadcast
 
 log = logging.getLogger(__name__)
 
@@ -107,31 +107,32 @@ class WakeUpChannel:
             backoff = min(backoff * 2, self.max_backoff)
 
     async def _run_once(self) -> None:
-        broadcast = Broadcast(self.url)
+        broadcast = create_broadcast(self.url)
         await broadcast.connect()
         self._broadcast = broadcast
+        tasks: list[asyncio.Task[None]] = []
         try:
             async with broadcast.subscribe(CHANNEL) as subscriber:
-                reader = asyncio.create_task(self._read(subscriber))
-                heart = asyncio.create_task(self._heartbeat())
+                tasks.append(asyncio.create_task(self._read(subscriber)))
                 # The first heartbeat proves the round trip before we call ourselves alive.
                 await self._ping()
+                tasks.append(asyncio.create_task(self._heartbeat()))
                 self._alive.set()
                 self.last_error = None
                 log.info("broadcast %s listener connected", self.scheme)
-                done, pending = await asyncio.wait(
-                    {reader, heart, broadcast._listener_task},
-                    return_when=asyncio.FIRST_COMPLETED,
+                done, _ = await asyncio.wait(
+                    {*tasks, broadcast._listener_task}, return_when=asyncio.FIRST_COMPLETED
                 )
-                for task in pending:
-                    if task is not broadcast._listener_task:
-                        task.cancel()
                 for task in done:
-                    if not task.cancelled() and task.exception() is not None:
-                        raise task.exception()  # type: ignore[misc]
+                    if not task.cancelled() and (error := task.exception()) is not None:
+                        raise error
+                raise ConnectionError("the broadcast listener stopped")
         finally:
             self._broadcast = None
             self._alive.clear()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(broadcast.disconnect(), 2)
 

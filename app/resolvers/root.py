@@ -18,6 +18,7 @@ from app.resolvers.offers import OfferMutations, OfferQueries
 from app.resolvers.orders import OrderMutations, OrderQueries
 from app.resolvers.settlements import SettlementMutations, SettlementQueries
 from app.schema.errors import PublicError
+from app.schema.money import MINOR_UNITS_SCALAR, MinorUnits
 
 
 @strawberry.type
@@ -55,17 +56,17 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def build_schema(*, max_depth: int = 12) -> strawberry.Schema:
-    # Instances, not classes: the caches must outlive a single operation.
+    # Factories: each operation gets fresh extensions (the caches are module-level).
     extensions: list[Any] = [
-        QueryDepthLimiter(max_depth=max_depth),
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
-        MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error."),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error."),
     ]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map={MinorUnits: MINOR_UNITS_SCALAR}),
         extensions=extensions,
     )
 

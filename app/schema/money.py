@@ -25,8 +25,9 @@ def _parse_minor(value: object) -> int:
     return number
 
 
-MinorUnits = strawberry.scalar(
-    NewType("MinorUnits", int),
+MinorUnits = NewType("MinorUnits", int)
+
+MINOR_UNITS_SCALAR = strawberry.scalar(
     name="MinorUnits",
     description=(
         "An exact amount in the currency's minor units (cents for EUR), as a string of digits "
@@ -39,11 +40,13 @@ MinorUnits = strawberry.scalar(
 
 @strawberry.type(description="An exact amount of money.")
 class Money:
-    amount_minor: MinorUnits  # type: ignore[valid-type]
+    amount_minor: MinorUnits
     amount: str = strawberry.field(description='The decimal amount, e.g. "129.00".')
     currency: str = strawberry.field(description="ISO 4217 code, e.g. EUR.")
 
     @classmethod
     def of(cls, amount_minor: int, currency: str) -> Self:
         money = DomainMoney(amount_minor, currency)
-        return cls(amount_minor=money.amount_minor, amount=money.decimal, currency=currency)
+        return cls(
+            amount_minor=MinorUnits(money.amount_minor), amount=money.decimal, currency=currency
+        )

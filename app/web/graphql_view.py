@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from app.auth.sessions import actor_for_token, bearer_token
@@ -62,20 +63,23 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except HTTPException as exc:
+            status = exc.status_code
+            if request.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                status = 405  # the spec: a mutation over GET is a method error
             response = JSONResponse(
                 {
                     "errors": [
                         {
                             "message": exc.reason,
-                            "extensions": {"code": _CODES.get(exc.status_code, "BAD_REQUEST")},
+                            "extensions": {"code": _CODES.get(status, "BAD_REQUEST")},
                         }
                     ]
                 },
-                status_code=exc.status_code,
+                status_code=status,
                 media_type=media_type,
             )
-            if exc.status_code == 405:
-                response.headers["Allow"] = "GET, POST"
+            if status == 405:
+                response.headers["Allow"] = "POST" if request.method == "GET" else "GET, POST"
         else:
             if response.media_type == "application/json":
                 response.headers["content-type"] = f"{media_type}; charset=utf-8"
