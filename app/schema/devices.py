@@ -1,14 +1,21 @@
-"""Devices and grades as the API shows them, with the inputs and results of intake."""
+"""Devices and grades as the API shows them, with the inputs and results of intake and grading.
+
+Who sees what of a device: operators everything; the client that consigned it its device,
+lot and grades; anyone else who is shown the device (a buyer, through a listing) its specs and
+grades but never its client or lot.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry import relay
 
+from app.domain.actors import Actor
 from app.schema.enums import BlacklistStatus, CosmeticGrade, DeviceStatus, LockStatus
 from app.schema.errors import (
     DuplicateDeviceError,
@@ -24,6 +31,12 @@ from app.schema.organizations import Organization
 if TYPE_CHECKING:
     from app.models import Device as DeviceRow
     from app.models import Grade as GradeRow
+    from app.schema.lots import Lot
+
+
+def sees_client_side(actor: Actor, client_id: int) -> bool:
+    """Operators, and the client itself: who may see a device's client and lot."""
+    return actor.is_operator or (actor.is_client and actor.organization_id == client_id)
 
 
 @strawberry.type(description="One test of a device; the newest is its current grade.")
@@ -67,6 +80,7 @@ class Device(relay.Node):
     version: int
     received_at: datetime
     client_id: strawberry.Private[int]
+    lot_id: strawberry.Private[int | None]
     current_grade_id: strawberry.Private[int | None]
 
     @classmethod
@@ -86,13 +100,29 @@ class Device(relay.Node):
             version=row.version,
             received_at=row.received_at,
             client_id=row.client_id,
+            lot_id=row.lot_id,
             current_grade_id=row.current_grade_id,
         )
 
-    @strawberry.field(description="The client that consigned the device.")
+    @strawberry.field(
+        description="The client that consigned the device: operators and that client only."
+    )
     async def client(self, info: strawberry.Info) -> Organization | None:
+        if not sees_client_side(info.context.actor, self.client_id):
+            return None
         row = await info.context.loaders.organization.load(self.client_id)
         return Organization.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The inbound lot it came in: operators and its client only.")
+    async def lot(
+        self, info: strawberry.Info
+    ) -> Annotated[Lot, strawberry.lazy("app.schema.lots")] | None:
+        from app.schema.lots import Lot
+
+        if self.lot_id is None or not sees_client_side(info.context.actor, self.client_id):
+            return None
+        row = await info.context.loaders.lot.load(self.lot_id)
+        return Lot.from_row(row) if row is not None else None
 
     @strawberry.field(description="The newest grade, if the device has been tested.")
     async def current_grade(self, info: strawberry.Info) -> Grade | None:
@@ -100,6 +130,14 @@ class Device(relay.Node):
             return None
         row = await info.context.loaders.grade.load(self.current_grade_id)
         return Grade.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Every test of the device, newest first.")
+    async def grades(self, info: strawberry.Info) -> list[Grade]:
+        from app.models import Grade as GradeModel
+
+        rows = await info.context.loaders.children(GradeModel.device_id).load(self.id)
+        ordered = sorted(rows, key=lambda row: (row.graded_at, row.id), reverse=True)
+        return [Grade.from_row(row) for row in ordered]
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -109,9 +147,16 @@ class Device(relay.Node):
         node_ids: Iterable[str],
         required: bool = False,
     ) -> Iterable[Self | None]:
+        """By global id: only devices the actor may see (operators, the device's client)."""
+        actor = info.context.actor
         ids = [int(node_id) for node_id in node_ids]
         rows = await info.context.loaders.device.load_many(ids)
-        return [cls.from_row(row) if row is not None else None for row in rows]
+        return [
+            cls.from_row(row)
+            if row is not None and sees_client_side(actor, row.client_id)
+            else None
+            for row in rows
+        ]
 
 
 @strawberry.type
@@ -126,12 +171,24 @@ class DeviceConnection:
     total_count: int = strawberry.field(description="How many devices match the filter.")
 
 
+@strawberry.enum(description="The order of a list of devices.")
+class DeviceSort(Enum):
+    OLDEST = "OLDEST"
+    NEWEST = "NEWEST"
+    MAKE_MODEL = "MAKE_MODEL"
+
+
 @strawberry.input(description="Narrow a list of devices; every field given must match.")
 class DeviceFilter:
     status: list[DeviceStatus] | None = None
     client_id: strawberry.ID | None = None
     lot_id: strawberry.ID | None = None
-    make: str | None = None
+    make: str | None = strawberry.field(default=None, description="Exact, any case.")
+    model: str | None = strawberry.field(default=None, description="Exact, any case.")
+    storage_gb: int | None = None
+    grade: list[CosmeticGrade] | None = strawberry.field(
+        default=None, description="The cosmetic grade of the current grade."
+    )
     search: str | None = strawberry.field(
         default=None, description="Part of the make, model, IMEI or serial."
     )
@@ -168,3 +225,127 @@ ReceiveDeviceResult = Annotated[
     | ForbiddenError,
     strawberry.union("ReceiveDeviceResult"),
 ]
+
+
+# --- Grading and quarantine ----------------------------------------------------------------
+
+
+@strawberry.input(description="The result of testing a device.")
+class RecordGradeInput:
+    device_id: strawberry.ID
+    cosmetic: CosmeticGrade
+    functional_pass: bool
+    data_wiped: bool
+    failed_checks: list[str] = strawberry.field(
+        default_factory=list, description="What failed; empty when the device passes."
+    )
+    battery_health_pct: int | None = None
+    notes: str | None = None
+    lock_status: LockStatus | None = strawberry.field(
+        default=None, description="As found by the test; left unchanged when not given."
+    )
+    blacklist_status: BlacklistStatus | None = strawberry.field(
+        default=None, description="As found by the test; left unchanged when not given."
+    )
+    expected_version: int | None = strawberry.field(
+        default=None, description="The device version you saw; STALE if it changed."
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class RecordGradePayload:
+    device: Device
+    grade: Grade
+    delisted: bool = strawberry.field(
+        description="The device was on sale and failed: its listing was withdrawn."
+    )
+
+
+RecordGradeResult = Annotated[
+    RecordGradePayload
+    | InvalidInputError
+    | DuplicateDeviceError
+    | NotFoundError
+    | InvalidTransitionError
+    | NotAvailableError
+    | StaleError
+    | ForbiddenError,
+    strawberry.union("RecordGradeResult"),
+]
+
+
+@strawberry.input(description="Hold a locked or blacklisted device apart.")
+class QuarantineDeviceInput:
+    device_id: strawberry.ID
+    reason: str
+    lock_status: LockStatus | None = None
+    blacklist_status: BlacklistStatus | None = None
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class QuarantineDevicePayload:
+    device: Device
+
+
+QuarantineDeviceResult = Annotated[
+    QuarantineDevicePayload
+    | InvalidInputError
+    | DuplicateDeviceError
+    | NotFoundError
+    | InvalidTransitionError
+    | NotAvailableError
+    | StaleError
+    | ForbiddenError,
+    strawberry.union("QuarantineDeviceResult"),
+]
+
+
+@strawberry.input(
+    description="The device is now unlocked and clean: it goes back to GRADED with those flags."
+)
+class ClearQuarantineInput:
+    device_id: strawberry.ID
+    reason: str | None = None
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class ClearQuarantinePayload:
+    device: Device
+
+
+ClearQuarantineResult = Annotated[
+    ClearQuarantinePayload
+    | InvalidInputError
+    | DuplicateDeviceError
+    | NotFoundError
+    | InvalidTransitionError
+    | NotAvailableError
+    | StaleError
+    | ForbiddenError,
+    strawberry.union("ClearQuarantineResult"),
+]
+
+
+def device_connection(
+    rows: list[DeviceRow], keys: list[str], *, has_next: bool, has_previous: bool, total: int
+) -> DeviceConnection:
+    """A connection from rows and their (encoded) cursors."""
+    edges = [
+        DeviceEdge(cursor=cursor, node=Device.from_row(row))
+        for row, cursor in zip(rows, keys, strict=True)
+    ]
+    return DeviceConnection(
+        edges=edges,
+        page_info=relay.PageInfo(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )
