@@ -7,7 +7,6 @@ a buyer no device list at all (buyers see devices through listings), nobody sign
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -317,27 +316,9 @@ async def list_devices(
         id_column=Device.id,
         sort=Device.received_at,
         descending=sort is DeviceSort.NEWEST,
-        after=_received_at_cursor(after),
+        after=after,
         limit=limit,
     )
-
-
-def _received_at_cursor(after: list[Any] | None) -> list[Any] | None:
-    """The cursor's timestamp as a datetime: paginate cannot tell that ``received_at`` (a
-    TypeDecorator whose python_type is ``object``) holds datetimes."""
-    if after is None or len(after) != 2 or not isinstance(after[1], int):
-        return after  # paginate refuses malformed cursors itself
-    try:
-        received_at = datetime.fromisoformat(after[0])
-    except (TypeError, ValueError):
-        raise DomainError(
-            ErrorCode.INVALID_INPUT, "The cursor is not one this API gave.", field="after"
-        ) from None
-    if received_at.tzinfo is None:
-        raise DomainError(
-            ErrorCode.INVALID_INPUT, "The cursor is not one this API gave.", field="after"
-        )
-    return [received_at, after[1]]
 
 
 async def _paginate_columns(

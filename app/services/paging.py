@@ -31,19 +31,19 @@ def _key_value(value: Any) -> Any:
 def _parse_after(after: list[Any] | None, sort: InstrumentedAttribute[Any]) -> tuple[Any, Any]:
     if after is None:
         return None, None
+    refused = DomainError(
+        ErrorCode.INVALID_INPUT, "The cursor is not one this API gave.", field="after"
+    )
     if len(after) != 2 or not isinstance(after[1], int):
-        raise DomainError(
-            ErrorCode.INVALID_INPUT, "The cursor is not one this API gave.", field="after"
-        )
+        raise refused
     value = after[0]
-    if value is not None and isinstance(sort.type.python_type, type):
+    if sort.type.python_type is datetime:
         try:
-            if sort.type.python_type is datetime:
-                value = datetime.fromisoformat(value)
-        except (TypeError, ValueError, NotImplementedError):
-            raise DomainError(
-                ErrorCode.INVALID_INPUT, "The cursor is not one this API gave.", field="after"
-            ) from None
+            value = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise refused from None
+        if value.tzinfo is None:
+            raise refused
     return value, after[1]
 
 
