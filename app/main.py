@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from app.runtime import Runtime
 from app.settings import Settings, get_settings
+from app.tasks.offer_expiry import OfferExpiryTask
 from app.web.graphql_view import GraphQLView
 from app.web.health import healthz, readyz
 from app.web.static_site import static_routes
@@ -26,13 +27,18 @@ STATIC_DIR = Path(__file__).parent / "static"
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     runtime = Runtime.create(settings)
+    offer_expiry = OfferExpiryTask(
+        runtime.sessions, interval_seconds=settings.offer_expiry_interval_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await runtime.start()
+        await offer_expiry.start()
         try:
             yield
         finally:
+            await offer_expiry.stop()  # before the runtime: it uses the engine
             await runtime.stop()
 
     graphql = GraphQLView(
@@ -52,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes.append(Route("/", _no_frontend))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.offer_expiry = offer_expiry
     return app
 
 

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=100, ge=1)
     ws_ping_interval: float = Field(default=20.0, gt=0)
     session_ttl_hours: float = Field(default=12.0, gt=0)
+    offer_expiry_interval_seconds: float = Field(default=30.0, gt=0)
+    broadcast_ready_timeout: float = Field(
+        default=10.0, ge=0, description="How long start-up waits for the broadcast listener."
+    )
 
     @property
     def is_production(self) -> bool:
