@@ -7,14 +7,21 @@ map the result. Refusals come back as the mutation's union error; queries raise 
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 from strawberry import relay
 
 from app.domain.errors import DomainError, ErrorCode
 from app.resolvers.ids import parse_id
 from app.schema.errors import error_result, query_error
+from app.schema.order_inputs import (
+    BuyListingsInput,
+    CancelOrderInput,
+    CompleteOrderInput,
+    ConfirmOrderInput,
+    MarkDeliveredInput,
+    ReportShipmentExceptionInput,
+    ShipOrderInput,
+)
 from app.schema.orders import (
     BuyListingsPayload,
     BuyListingsResult,
@@ -43,19 +50,6 @@ from app.schema.orders import (
 from app.schema.pagination import decode_cursor, encode_cursor, page_size
 from app.services import orders as order_service
 from app.services import shipments as shipment_service
-
-ExpectedVersion = Annotated[
-    int | None,
-    strawberry.argument(
-        description="The version you last saw; refused with STALE if it changed since (rule 9)."
-    ),
-]
-IdempotencyKey = Annotated[
-    str | None,
-    strawberry.argument(
-        description="Retry safely: the same key and input return the first result (rule 8)."
-    ),
-]
 
 
 def _required_id(raw: strawberry.ID, field: str, type_name: str) -> int:
@@ -197,15 +191,16 @@ class OrderMutations:
     async def buy_listings(
         self,
         info: strawberry.Info,
-        listing_ids: list[strawberry.ID],
-        idempotency_key: IdempotencyKey = None,
+        input: BuyListingsInput,
     ) -> BuyListingsResult:
         try:
             row = await order_service.buy_listings(
                 info.context.sessions,
-                listing_ids=[_required_id(raw, "listingIds", "Listing") for raw in listing_ids],
+                listing_ids=[
+                    _required_id(raw, "listingIds", "Listing") for raw in input.listing_ids
+                ],
                 actor=info.context.actor,
-                idempotency_key=idempotency_key,
+                idempotency_key=input.idempotency_key,
             )
         except DomainError as error:
             return error_result(error)
@@ -215,17 +210,15 @@ class OrderMutations:
     async def confirm_order(
         self,
         info: strawberry.Info,
-        order_id: strawberry.ID,
-        expected_version: ExpectedVersion = None,
-        idempotency_key: IdempotencyKey = None,
+        input: ConfirmOrderInput,
     ) -> ConfirmOrderResult:
         try:
             row = await order_service.confirm_order(
                 info.context.sessions,
-                order_id=_required_id(order_id, "orderId", "Order"),
+                order_id=_required_id(input.order_id, "orderId", "Order"),
                 actor=info.context.actor,
-                expected_version=expected_version,
-                idempotency_key=idempotency_key,
+                expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
             )
         except DomainError as error:
             return error_result(error)
@@ -238,19 +231,16 @@ class OrderMutations:
     async def cancel_order(
         self,
         info: strawberry.Info,
-        order_id: strawberry.ID,
-        reason: str | None = None,
-        expected_version: ExpectedVersion = None,
-        idempotency_key: IdempotencyKey = None,
+        input: CancelOrderInput,
     ) -> CancelOrderResult:
         try:
             row = await order_service.cancel_order(
                 info.context.sessions,
-                order_id=_required_id(order_id, "orderId", "Order"),
-                reason=reason,
+                order_id=_required_id(input.order_id, "orderId", "Order"),
+                reason=input.reason,
                 actor=info.context.actor,
-                expected_version=expected_version,
-                idempotency_key=idempotency_key,
+                expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
             )
         except DomainError as error:
             return error_result(error)
@@ -262,23 +252,18 @@ class OrderMutations:
     async def ship_order(
         self,
         info: strawberry.Info,
-        order_id: strawberry.ID,
-        carrier: str,
-        tracking_number: str,
-        tracking_url: str | None = None,
-        expected_version: ExpectedVersion = None,
-        idempotency_key: IdempotencyKey = None,
+        input: ShipOrderInput,
     ) -> ShipOrderResult:
         try:
             row = await shipment_service.ship_order(
                 info.context.sessions,
-                order_id=_required_id(order_id, "orderId", "Order"),
-                carrier=carrier,
-                tracking_number=tracking_number,
-                tracking_url=tracking_url,
+                order_id=_required_id(input.order_id, "orderId", "Order"),
+                carrier=input.carrier,
+                tracking_number=input.tracking_number,
+                tracking_url=input.tracking_url,
                 actor=info.context.actor,
-                expected_version=expected_version,
-                idempotency_key=idempotency_key,
+                expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
             )
             order = await order_service.load_order(info.context.sessions, row.order_id)
         except DomainError as error:
@@ -292,19 +277,16 @@ class OrderMutations:
     async def mark_delivered(
         self,
         info: strawberry.Info,
-        order_id: strawberry.ID | None = None,
-        shipment_id: strawberry.ID | None = None,
-        expected_version: ExpectedVersion = None,
-        idempotency_key: IdempotencyKey = None,
+        input: MarkDeliveredInput,
     ) -> MarkDeliveredResult:
         try:
             row = await shipment_service.mark_delivered(
                 info.context.sessions,
-                order_id=parse_id(order_id, "orderId", type_name="Order"),
-                shipment_id=parse_id(shipment_id, "shipmentId", type_name="Shipment"),
+                order_id=parse_id(input.order_id, "orderId", type_name="Order"),
+                shipment_id=parse_id(input.shipment_id, "shipmentId", type_name="Shipment"),
                 actor=info.context.actor,
-                expected_version=expected_version,
-                idempotency_key=idempotency_key,
+                expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
             )
             order = await order_service.load_order(info.context.sessions, row.order_id)
         except DomainError as error:
@@ -317,19 +299,16 @@ class OrderMutations:
     async def report_shipment_exception(
         self,
         info: strawberry.Info,
-        shipment_id: strawberry.ID,
-        note: str,
-        expected_version: ExpectedVersion = None,
-        idempotency_key: IdempotencyKey = None,
+        input: ReportShipmentExceptionInput,
     ) -> ReportShipmentExceptionResult:
         try:
             row = await shipment_service.report_exception(
                 info.context.sessions,
-                shipment_id=_required_id(shipment_id, "shipmentId", "Shipment"),
-                note=note,
+                shipment_id=_required_id(input.shipment_id, "shipmentId", "Shipment"),
+                note=input.note,
                 actor=info.context.actor,
-                expected_version=expected_version,
-                idempotency_key=idempotency_key,
+                expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
             )
         except DomainError as error:
             return error_result(error)
@@ -339,17 +318,15 @@ class OrderMutations:
     async def complete_order(
         self,
         info: strawberry.Info,
-        order_id: strawberry.ID,
-        expected_version: ExpectedVersion = None,
-        idempotency_key: IdempotencyKey = None,
+        input: CompleteOrderInput,
     ) -> CompleteOrderResult:
         try:
             row = await order_service.complete_order(
                 info.context.sessions,
-                order_id=_required_id(order_id, "orderId", "Order"),
+                order_id=_required_id(input.order_id, "orderId", "Order"),
                 actor=info.context.actor,
-                expected_version=expected_version,
-                idempotency_key=idempotency_key,
+                expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
             )
         except DomainError as error:
             return error_result(error)

@@ -49,7 +49,7 @@ ORDER_FIELDS = """
 
 BUY = f"""
 mutation Buy($ids: [ID!]!, $key: String) {{
-  buyListings(listingIds: $ids, idempotencyKey: $key) {{
+  buyListings(input: {{listingIds: $ids, idempotencyKey: $key}}) {{
     __typename
     ... on BuyListingsPayload {{ order {{ {ORDER_FIELDS} }} }}
     {ERROR_FIELDS}
@@ -58,7 +58,7 @@ mutation Buy($ids: [ID!]!, $key: String) {{
 """
 CONFIRM = f"""
 mutation Confirm($id: ID!, $version: Int) {{
-  confirmOrder(orderId: $id, expectedVersion: $version) {{
+  confirmOrder(input: {{orderId: $id, expectedVersion: $version}}) {{
     __typename
     ... on ConfirmOrderPayload {{ order {{ id status version }} }}
     {ERROR_FIELDS}
@@ -67,7 +67,7 @@ mutation Confirm($id: ID!, $version: Int) {{
 """
 CANCEL = f"""
 mutation Cancel($id: ID!, $reason: String) {{
-  cancelOrder(orderId: $id, reason: $reason) {{
+  cancelOrder(input: {{orderId: $id, reason: $reason}}) {{
     __typename
     ... on CancelOrderPayload {{ order {{ {ORDER_FIELDS} }} }}
     {ERROR_FIELDS}
@@ -76,8 +76,9 @@ mutation Cancel($id: ID!, $reason: String) {{
 """
 SHIP = f"""
 mutation Ship($id: ID!, $carrier: String!, $number: String!, $url: String, $key: String) {{
-  shipOrder(orderId: $id, carrier: $carrier, trackingNumber: $number, trackingUrl: $url,
-            idempotencyKey: $key) {{
+  shipOrder(input: {{
+    orderId: $id, carrier: $carrier, trackingNumber: $number,
+                   trackingUrl: $url, idempotencyKey: $key}}) {{
     __typename
     ... on ShipOrderPayload {{
       shipment {{ id status version carrier trackingNumber order {{ id }} }}
@@ -89,7 +90,7 @@ mutation Ship($id: ID!, $carrier: String!, $number: String!, $url: String, $key:
 """
 DELIVER = f"""
 mutation Deliver($orderId: ID, $shipmentId: ID) {{
-  markDelivered(orderId: $orderId, shipmentId: $shipmentId) {{
+  markDelivered(input: {{orderId: $orderId, shipmentId: $shipmentId}}) {{
     __typename
     ... on MarkDeliveredPayload {{ shipment {{ id status deliveredAt }} order {{ id status }} }}
     {ERROR_FIELDS}
@@ -98,7 +99,7 @@ mutation Deliver($orderId: ID, $shipmentId: ID) {{
 """
 EXCEPTION = f"""
 mutation Exception($id: ID!, $note: String!) {{
-  reportShipmentException(shipmentId: $id, note: $note) {{
+  reportShipmentException(input: {{shipmentId: $id, note: $note}}) {{
     __typename
     ... on ReportShipmentExceptionPayload {{ shipment {{ id status version }} }}
     {ERROR_FIELDS}
@@ -107,7 +108,7 @@ mutation Exception($id: ID!, $note: String!) {{
 """
 COMPLETE = f"""
 mutation Complete($id: ID!) {{
-  completeOrder(orderId: $id) {{
+  completeOrder(input: {{orderId: $id}}) {{
     __typename
     ... on CompleteOrderPayload {{ order {{ id status version }} }}
     {ERROR_FIELDS}
