@@ -126,7 +126,10 @@ class DeviceMutations:
                 location=input.location,
             )
             row = await device_service.receive_device(
-                info.context.sessions, intake, actor=info.context.actor.ref
+                info.context.sessions,
+                intake,
+                actor=info.context.actor.ref,
+                idempotency_key=input.idempotency_key,
             )
         except DomainError as error:
             return error_result(error)

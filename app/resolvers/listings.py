@@ -139,6 +139,7 @@ class ListingMutations:
                 device_id=parse_id(input.device_id, "deviceId", type_name="Device") or 0,
                 price_minor=input.price,
                 actor=actor,
+                idempotency_key=input.idempotency_key,
             )
 
         return await _mutate(info, action)  # type: ignore[return-value]
@@ -153,6 +154,7 @@ class ListingMutations:
                 listing_id=_listing_id(input.listing_id),
                 actor=actor,
                 expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
             )
 
         return await _mutate(info, action)  # type: ignore[return-value]
@@ -167,6 +169,7 @@ class ListingMutations:
                 listing_id=_listing_id(input.listing_id),
                 actor=actor,
                 expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
             )
 
         return await _mutate(info, action)  # type: ignore[return-value]
@@ -182,6 +185,7 @@ class ListingMutations:
                 price_minor=input.price,
                 actor=actor,
                 expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
             )
 
         return await _mutate(info, action)  # type: ignore[return-value]
@@ -197,6 +201,7 @@ class ListingMutations:
                 actor=actor,
                 expected_version=input.expected_version,
                 reason=input.reason,
+                idempotency_key=input.idempotency_key,
             )
 
         return await _mutate(info, action)  # type: ignore[return-value]

@@ -188,6 +188,7 @@ class OfferMutations:
                 actor=actor,
                 expected_version=input.expected_version,
                 reason=input.reason,
+                idempotency_key=input.idempotency_key,
             )
         except DomainError as error:
             return error_result(error)
@@ -205,6 +206,7 @@ class OfferMutations:
                 offer_id=_offer_id(input.offer_id),
                 actor=actor,
                 expected_version=input.expected_version,
+                idempotency_key=input.idempotency_key,
             )
         except DomainError as error:
             return error_result(error)

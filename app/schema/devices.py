@@ -207,6 +207,9 @@ class ReceiveDeviceInput:
     colour: str | None = None
     lot_id: strawberry.ID | None = None
     location: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key and input return the first result."
+    )
 
 
 @strawberry.type

@@ -170,6 +170,9 @@ class ListingFilter:
 class CreateListingInput:
     device_id: strawberry.ID
     price: MinorUnits
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key and input return the first result."
+    )
 
 
 @strawberry.input(description="A status change of a listing.")
@@ -178,6 +181,9 @@ class ListingActionInput:
     expected_version: int | None = strawberry.field(
         default=None, description="Refused with STALE if the listing changed since."
     )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key and input return the first result."
+    )
 
 
 @strawberry.input(description="Take a listing off sale; its device goes back to GRADED.")
@@ -185,6 +191,9 @@ class WithdrawListingInput:
     listing_id: strawberry.ID
     expected_version: int | None = None
     reason: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key and input return the first result."
+    )
 
 
 @strawberry.input(description="A new price; pending offers above it are invalidated.")
@@ -192,6 +201,9 @@ class RepriceListingInput:
     listing_id: strawberry.ID
     price: MinorUnits
     expected_version: int | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key and input return the first result."
+    )
 
 
 @strawberry.type

@@ -156,12 +156,18 @@ class RejectOfferInput:
     offer_id: strawberry.ID
     expected_version: int | None = None
     reason: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key and input return the first result."
+    )
 
 
 @strawberry.input(description="Take back an offer (the party that made it).")
 class WithdrawOfferInput:
     offer_id: strawberry.ID
     expected_version: int | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key and input return the first result."
+    )
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.actors import Actor
 from app.domain.errors import DomainError, ErrorCode
@@ -26,7 +27,15 @@ class Stateful(Protocol):
 
 async def lock(session: AsyncSession, model: type[M], entity_id: int, *, field: str) -> M:
     """Load a row for update: a row lock on PostgreSQL; SQLite's write lock is already held."""
-    row = await session.get(model, entity_id, with_for_update=True, populate_existing=True)
+    try:
+        row = await session.get(model, entity_id, with_for_update=True, populate_existing=True)
+    except StaleDataError:
+        # This transaction read the row before, and someone changed it before we locked it.
+        raise DomainError(
+            ErrorCode.STALE,
+            f"The {model.__name__.lower()} changed while this action ran: reload and try again.",
+            field=field,
+        ) from None
     if row is None:
         raise DomainError(
             ErrorCode.NOT_FOUND, f"No {model.__name__.lower()} has that id.", field=field

@@ -21,6 +21,7 @@ from app.domain.identifiers import normalize_imei, normalize_serial
 from app.domain.statuses import CosmeticGrade, DeviceStatus, LotStatus, OrganizationKind
 from app.models import Device, Grade, Lot, Organization
 from app.services.events import append_event, client_audience
+from app.services.idempotency import run_once
 from app.services.paging import Page, paginate
 
 
@@ -159,9 +160,17 @@ def append_received(session: AsyncSession, device: Device, *, actor: str) -> Non
 
 
 async def receive_device(
-    sessions: async_sessionmaker[AsyncSession], intake: DeviceIntake, *, actor: str
+    sessions: async_sessionmaker[AsyncSession],
+    intake: DeviceIntake,
+    *,
+    actor: str,
+    idempotency_key: str | None = None,
 ) -> Device:
-    """Record a device arriving at the warehouse, validated before anything is written."""
+    """Record a device arriving at the warehouse, validated before anything is written.
+
+    ``actor`` is the actor's ref: it is also the idempotency scope (rule 8). A retry with the
+    same key and intake returns the first device instead of a DUPLICATE_IMEI refusal.
+    """
     clean = clean_device(
         make=intake.make,
         model=intake.model,
@@ -171,7 +180,8 @@ async def receive_device(
         colour=intake.colour,
         location=intake.location,
     )
-    async with sessions.begin() as session:
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
         client = await session.get(Organization, intake.client_id)
         if client is None or client.kind is not OrganizationKind.CLIENT:
             raise DomainError(ErrorCode.UNKNOWN_CLIENT, "No client has that id.", field="clientId")
@@ -199,7 +209,28 @@ async def receive_device(
             # Two intakes of one IMEI at the same moment: the unique index decides.
             raise duplicate_error(clean.imei, clean.serial) from exc
         append_received(session, device, actor=actor)
-    return device
+        return {"deviceId": device.id}
+
+    result = await run_once(
+        sessions,
+        scope=actor,
+        key=idempotency_key,
+        operation="receiveDevice",
+        request={
+            "clientId": intake.client_id,
+            "lotId": intake.lot_id,
+            "imei": clean.imei,
+            "serial": clean.serial,
+            "make": clean.make,
+            "model": clean.model,
+            "storageGb": clean.storage_gb,
+            "colour": clean.colour,
+            "location": clean.location,
+        },
+        work=work,
+    )
+    async with sessions() as session:
+        return await session.get_one(Device, int(result["deviceId"]))
 
 
 async def _refuse_duplicate(session: AsyncSession, *, imei: str | None, serial: str | None) -> None:

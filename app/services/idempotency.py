@@ -1,8 +1,9 @@
 """Rule 8: the same idempotency key and input return the first result without redoing the work.
 
 The record is written in the same transaction as the work, so a result exists exactly when the
-work committed. Two concurrent first calls with one key collide on the unique index: the loser
-rolls back and reads the winner's result.
+work committed. Of two concurrent first calls with one key, the loser collides on the unique
+index or is refused by the rule the winner's change now breaks (the listing is reserved, the
+status moved): either way it rolls back and reads the winner's result.
 """
 
 from __future__ import annotations
@@ -59,15 +60,10 @@ async def run_once(
                 if stored is not None:
                     return stored
                 result = await work(session)
-                session.add(
-                    IdempotencyRecord(
-                        scope=scope,
-                        key=key,
-                        operation=operation,
-                        request_hash=digest,
-                        result=result,
-                    )
+                record = IdempotencyRecord(
+                    scope=scope, key=key, operation=operation, request_hash=digest, result=result
                 )
+                session.add(record)
                 try:
                     await session.flush()
                 except IntegrityError as exc:
@@ -75,6 +71,16 @@ async def run_once(
                 return result
         except _KeyTaken:
             continue  # another call with this key committed first: read its result
+        except DomainError as refusal:
+            # A retry racing its first call waits for the row lock, then finds the row already
+            # moved by that call and is refused; the first call's stored result answers it.
+            if refusal.code is ErrorCode.IDEMPOTENCY_CONFLICT:
+                raise
+            async with sessions() as session:
+                stored = await _stored(session, scope, key, operation, digest)
+            if stored is None:
+                raise
+            return stored
     async with sessions() as session:
         stored = await _stored(session, scope, key, operation, digest)
     if stored is None:  # pragma: no cover - the unique index guarantees a row

@@ -10,10 +10,13 @@ Decisions (see the report and docs):
   Repricing to the same price changes nothing and writes no event.
 - Publishing a PAUSED listing is also a ``listing.published`` event (it is ACTIVE again).
 - Drafts are the operator's: their events go to the operator only.
+- Every mutation takes an optional idempotency key (rule 8, scope: the actor): a replay
+  returns the listing as it is now, without a second event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -42,6 +45,7 @@ from app.models import Device, Grade, Listing, Offer, Organization
 from app.services import inventory
 from app.services.common import lock, record, transition
 from app.services.events import OPERATOR, PUBLIC, buyer_audience
+from app.services.idempotency import run_once
 from app.services.paging import Page, paginate
 
 DEFAULT_CURRENCY = "EUR"
@@ -166,12 +170,41 @@ async def _move(
     )
 
 
+async def _once(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    actor: Actor,
+    key: str | None,
+    operation: str,
+    request: dict[str, Any],
+    work: Callable[[AsyncSession], Awaitable[Listing]],
+) -> Listing:
+    """Rule 8: ``work`` runs in one transaction, once per key and input (scope: the actor);
+    the listing is loaded after the commit, so a replay returns it as it is now."""
+
+    async def once(session: AsyncSession) -> dict[str, Any]:
+        listing = await work(session)
+        return {"listingId": listing.id}
+
+    result = await run_once(
+        sessions, scope=actor.ref, key=key, operation=operation, request=request, work=once
+    )
+    async with sessions() as session:
+        return await session.get_one(Listing, int(result["listingId"]))
+
+
 async def create_listing(
-    sessions: async_sessionmaker[AsyncSession], *, device_id: int, price_minor: int, actor: Actor
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    device_id: int,
+    price_minor: int,
+    actor: Actor,
+    idempotency_key: str | None = None,
 ) -> Listing:
     """A DRAFT listing for a device that satisfies rule 1; one open listing per device."""
     positive_amount(price_minor, "price")
-    async with sessions.begin() as session:
+
+    async def work(session: AsyncSession) -> Listing:
         device = await lock(session, Device, device_id, field="deviceId")
         await _ensure_listable(
             session, device, expected_status=DeviceStatus.GRADED, field="deviceId"
@@ -203,7 +236,16 @@ async def create_listing(
                 "currency": listing.currency,
             },
         )
-    return listing
+        return listing
+
+    return await _once(
+        sessions,
+        actor=actor,
+        key=idempotency_key,
+        operation="createListing",
+        request={"deviceId": device_id, "priceMinor": price_minor},
+        work=work,
+    )
 
 
 def _already_listed(
@@ -225,9 +267,11 @@ async def publish_listing(
     listing_id: int,
     actor: Actor,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Listing:
     """DRAFT|PAUSED -> ACTIVE. A draft's device moves GRADED -> AVAILABLE (rule 1 again)."""
-    async with sessions.begin() as session:
+
+    async def work(session: AsyncSession) -> Listing:
         listing = await lock(session, Listing, listing_id, field="listingId")
         before = listing.status
         # Check version and transition before touching the device: the clearest refusal first.
@@ -263,7 +307,16 @@ async def publish_listing(
                 event_type="device.listed",
                 listingId=listing.id,
             )
-    return listing
+        return listing
+
+    return await _once(
+        sessions,
+        actor=actor,
+        key=idempotency_key,
+        operation="publishListing",
+        request={"listingId": listing_id, "expectedVersion": expected_version},
+        work=work,
+    )
 
 
 async def pause_listing(
@@ -272,9 +325,11 @@ async def pause_listing(
     listing_id: int,
     actor: Actor,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Listing:
     """ACTIVE -> PAUSED: off the board; the device stays AVAILABLE, pending offers stay."""
-    async with sessions.begin() as session:
+
+    async def work(session: AsyncSession) -> Listing:
         listing = await lock(session, Listing, listing_id, field="listingId")
         await _move(
             session,
@@ -284,7 +339,16 @@ async def pause_listing(
             event_type="listing.paused",
             expected_version=expected_version,
         )
-    return listing
+        return listing
+
+    return await _once(
+        sessions,
+        actor=actor,
+        key=idempotency_key,
+        operation="pauseListing",
+        request={"listingId": listing_id, "expectedVersion": expected_version},
+        work=work,
+    )
 
 
 async def reprice_listing(
@@ -294,10 +358,12 @@ async def reprice_listing(
     price_minor: int,
     actor: Actor,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Listing:
     """A new price for a DRAFT, ACTIVE or PAUSED listing; offers above it are invalidated."""
     positive_amount(price_minor, "price")
-    async with sessions.begin() as session:
+
+    async def work(session: AsyncSession) -> Listing:
         listing = await lock(session, Listing, listing_id, field="listingId")
         ensure_version(entity="Listing", expected=expected_version, actual=listing.version)
         if listing.status not in REPRICEABLE:
@@ -327,7 +393,20 @@ async def reprice_listing(
         )
         if price_minor < previous:
             await _invalidate_offers_above(session, listing, actor=actor)
-    return listing
+        return listing
+
+    return await _once(
+        sessions,
+        actor=actor,
+        key=idempotency_key,
+        operation="repriceListing",
+        request={
+            "listingId": listing_id,
+            "priceMinor": price_minor,
+            "expectedVersion": expected_version,
+        },
+        work=work,
+    )
 
 
 async def _invalidate_offers_above(
@@ -367,10 +446,12 @@ async def withdraw_listing(
     actor: Actor,
     expected_version: int | None = None,
     reason: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Listing:
     """DRAFT|ACTIVE|PAUSED -> WITHDRAWN: the device is delisted, pending offers invalidated."""
     why = (reason or "").strip()[:500] or "The listing was withdrawn."
-    async with sessions.begin() as session:
+
+    async def work(session: AsyncSession) -> Listing:
         listing = await lock(session, Listing, listing_id, field="listingId")
         ensure_version(entity="Listing", expected=expected_version, actual=listing.version)
         _ensure_can_become(listing, ListingStatus.WITHDRAWN)
@@ -394,7 +475,16 @@ async def withdraw_listing(
                 event_type="device.delisted",
                 reason=why,
             )
-    return listing
+        return listing
+
+    return await _once(
+        sessions,
+        actor=actor,
+        key=idempotency_key,
+        operation="withdrawListing",
+        request={"listingId": listing_id, "expectedVersion": expected_version, "reason": why},
+        work=work,
+    )
 
 
 # --- The board -----------------------------------------------------------------------------

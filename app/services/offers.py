@@ -98,6 +98,9 @@ async def _load_visible(session: AsyncSession, offer_id: int, actor: Actor) -> O
     offer = await session.get(Offer, offer_id)
     if offer is None or not can_see_offer(actor, offer.buyer_id):
         raise _not_found()
+    # Detached, so that lock() loads the row afresh: a row changed meanwhile would otherwise
+    # fail the ORM's version check under FOR UPDATE (StaleDataError, not a refusal).
+    session.expunge(offer)
     return offer
 
 
@@ -434,11 +437,15 @@ async def _close(
     actor: Actor,
     target: OfferStatus,
     event_type: str,
+    operation: str,
     expected_version: int | None,
     now: datetime | None,
+    idempotency_key: str | None,
     reason: str | None = None,
 ) -> Offer:
-    async with sessions.begin() as session:
+    why = (reason or "").strip()[:500] or None
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
         offer = await _lock_for_answer(
             session,
             offer_id,
@@ -449,12 +456,25 @@ async def _close(
         )
         transition(offer, OFFER_TRANSITIONS, target)
         changes: dict[str, Any] = {"status": target, "listingId": offer.listing_id}
-        if reason and reason.strip():
-            changes["reason"] = reason.strip()[:500]
+        if why is not None:
+            changes["reason"] = why
         await record(
             session, offer, event_type, actor=actor, audiences=_audiences(offer), changes=changes
         )
-    return offer
+        return {"offerId": offer.id}
+
+    request: dict[str, Any] = {"offerId": offer_id, "expectedVersion": expected_version}
+    if target is OfferStatus.REJECTED:
+        request["reason"] = why
+    result = await run_once(
+        sessions,
+        scope=actor.ref,
+        key=idempotency_key,
+        operation=operation,
+        request=request,
+        work=work,
+    )
+    return await _load(sessions, int(result["offerId"]))
 
 
 async def reject_offer(
@@ -464,6 +484,7 @@ async def reject_offer(
     actor: Actor,
     expected_version: int | None = None,
     reason: str | None = None,
+    idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> Offer:
     """The party that did not make the offer turns it down."""
@@ -473,7 +494,9 @@ async def reject_offer(
         actor=actor,
         target=OfferStatus.REJECTED,
         event_type="offer.rejected",
+        operation="rejectOffer",
         expected_version=expected_version,
+        idempotency_key=idempotency_key,
         now=now,
         reason=reason,
     )
@@ -485,6 +508,7 @@ async def withdraw_offer(
     offer_id: int,
     actor: Actor,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> Offer:
     """The party that made the offer takes it back."""
@@ -494,7 +518,9 @@ async def withdraw_offer(
         actor=actor,
         target=OfferStatus.WITHDRAWN,
         event_type="offer.withdrawn",
+        operation="withdrawOffer",
         expected_version=expected_version,
+        idempotency_key=idempotency_key,
         now=now,
     )
 

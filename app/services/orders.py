@@ -169,14 +169,7 @@ async def buy_listings(
         return {"orderId": order.id}
 
     request = {"listingIds": sorted(listing_ids)}
-    try:
-        result = await once(sessions, actor, idempotency_key, "buyListings", request, work)
-    except DomainError as error:
-        if idempotency_key is None or error.code is not ErrorCode.NOT_AVAILABLE:
-            raise
-        # Two calls with one key at the same moment: the second waited for the listing lock
-        # and found it reserved by the first. Once more: the stored result now answers it.
-        result = await once(sessions, actor, idempotency_key, "buyListings", request, work)
+    result = await once(sessions, actor, idempotency_key, "buyListings", request, work)
     return await load_order(sessions, result["orderId"])
 
 
