@@ -17,7 +17,7 @@ def create_broadcast(url: str) -> Any:
     if urlparse(url).scheme in ("redis", "rediss"):
         from broadcaster._backends.redis import RedisBackend
 
-        class SubscribedRedisBackend(RedisBackend):  # type: ignore[misc]
+        class SubscribedRedisBackend(RedisBackend):
             async def subscribe(self, channel: str) -> None:
                 await self._pubsub.subscribe(channel)
                 self._ready.set()
