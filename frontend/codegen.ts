@@ -13,7 +13,14 @@ const config: CodegenConfig = {
         useTypeImports: true,
         enumsAsTypes: true,
         strictScalars: true,
-        scalars: { DateTime: "string", ID: "string" },
+        scalars: {
+          DateTime: "string",
+          Date: "string",
+          ID: "string",
+          // Integer minor units as a string of digits: never a float (STYLE.md lesson 3).
+          MinorUnits: "string",
+          JSON: "unknown",
+        },
         avoidOptionals: { field: true, inputValue: false },
       },
     },

@@ -1,7 +1,6 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 
-import { createLiveConnection } from "./api/client";
 import { App } from "./App";
 import "./styles.css";
 
@@ -12,6 +11,6 @@ if (!root) {
 
 createRoot(root).render(
   <StrictMode>
-    <App live={createLiveConnection()} />
+    <App />
   </StrictMode>,
 );

@@ -1,7 +1,8 @@
 /**
- * The API from the browser: one graphql-ws socket for the page's lifetime (subscriptions, and
- * the header's live indicator), and an urql client per session for queries and mutations over
- * HTTP, so that signing in or out starts with an empty cache.
+ * The API from the browser, per session (App.tsx): one graphql-ws socket (subscriptions, and
+ * the header's live indicator; it authenticates in connection_init, so a new sign-in gets a new
+ * socket) and an urql client for queries and mutations over HTTP, so that signing in or out
+ * starts with an empty cache.
  */
 
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 
-import { createStatusStore, nextStatus } from "./status";
+import { createStatusStore, isTerminalClose, nextStatus } from "./status";
 import { graphqlWsUrl } from "./urls";
 
 describe("nextStatus", () => {
@@ -44,5 +44,19 @@ describe("graphqlWsUrl", () => {
     expect(graphqlWsUrl({ protocol: "https:", host: "devicegraph.example" })).toBe(
       "wss://devicegraph.example/graphql",
     );
+  });
+});
+
+describe("isTerminalClose", () => {
+  it("leaves transient closes to graphql-ws's retries", () => {
+    for (const code of [1000, 1001, 1006, 1012, 4403, 4499]) {
+      expect(isTerminalClose(code)).toBe(false);
+    }
+  });
+
+  it("knows the closes graphql-ws does not retry", () => {
+    for (const code of [1002, 1011, 4400, 4401, 4500]) {
+      expect(isTerminalClose(code)).toBe(true);
+    }
   });
 });

@@ -52,3 +52,13 @@ export function createStatusStore(initial: ConnectionStatus = "connecting"): Sta
     },
   };
 }
+
+/**
+ * Close codes after which graphql-ws gives up instead of retrying (its own rule): protocol
+ * errors and the 1xxx codes other than the transient ones. The app then opens a new socket.
+ */
+export function isTerminalClose(code: number): boolean {
+  const transient = [1000, 1001, 1005, 1006, 1012, 1013, 1014];
+  const fatal = [4500, 4005, 4400, 4004, 4401, 4406, 4409, 4429];
+  return (code >= 1000 && code < 2000 && !transient.includes(code)) || fatal.includes(code);
+}

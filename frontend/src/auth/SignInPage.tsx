@@ -2,8 +2,8 @@ import { type FormEvent, useId, useState } from "react";
 import { useMutation } from "urql";
 
 import type { Session } from "../api/session";
-import { describeRequestError } from "../lib/errors";
-import { asSentence } from "../lib/text";
+import { describeRequestError } from "../shared/errors";
+import { asSentence } from "../shared/text";
 import { SignInMutation } from "./operations";
 
 export function SignInPage({ onSignedIn }: { onSignedIn: (session: Session) => void }) {

@@ -13,6 +13,7 @@ export const ViewerQuery = graphql(`
         id
         name
         kind
+        currency
       }
     }
   }

@@ -1,9 +1,9 @@
 import { type FormEvent, useId, useRef, useState } from "react";
 import { useMutation } from "urql";
 
-import { IMEI_LENGTH, checkImei } from "../lib/imei";
-import { describeRequestError } from "../lib/errors";
-import { asSentence } from "../lib/text";
+import { IMEI_LENGTH, checkImei } from "../shared/imei";
+import { describeRequestError } from "../shared/errors";
+import { asSentence } from "../shared/text";
 import { ReceiveDeviceMutation } from "./operations";
 
 type Field = "clientId" | "make" | "model" | "imei";
@@ -167,7 +167,11 @@ export function ReceiveDeviceForm() {
             onChange={(event) => update("imei", event.target.value)}
             onBlur={() => setImeiDone(values.imei.trim() !== "")}
           />
-          <p id={ids.imeiHint} className={imeiInvalid ? "hint hint--error" : "hint"} aria-live="polite">
+          <p
+            id={ids.imeiHint}
+            className={imeiInvalid ? "hint hint--error" : "hint"}
+            aria-live="polite"
+          >
             {imeiHint(imeiCheck)}
           </p>
         </div>
