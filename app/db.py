@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
 
 from app.settings import Settings
 
+READS_ONLY = "devicegraph_reads_only"
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -42,7 +44,9 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     """WAL for concurrent readers, enforced foreign keys, and a wait instead of 'locked'.
 
     pysqlite's own transaction handling is turned off so that BEGIN IMMEDIATE takes the write
-    lock at the start of every transaction: writers queue instead of failing on upgrade.
+    lock at the start of every writing transaction: writers queue instead of failing on
+    upgrade. Sessions made by ``create_read_session_factory`` begin a plain (deferred)
+    transaction instead, so reads never queue behind writers.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -57,8 +61,18 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READS_ONLY):
+            connection.exec_driver_sql("BEGIN")  # a WAL snapshot: never waits for writers
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reading only: the same pool and events, without SQLite's write lock."""
+    return async_sessionmaker(
+        engine.execution_options(**{READS_ONLY: True}), expire_on_commit=False
+    )

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 
@@ -17,6 +18,7 @@ from app.settings import Settings, get_settings
 from app.tasks.offer_expiry import OfferExpiryTask
 from app.web.graphql_view import GraphQLView
 from app.web.health import healthz, readyz
+from app.web.limits import RequestLimits
 from app.web.static_site import static_routes
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         runtime,
         graphql_ide=None if settings.is_production else "graphiql",
         connection_init_wait_timeout=timedelta(seconds=10),
+        allowed_origins=settings.allowed_origins,
     )
     routes: list[Route | WebSocketRoute | Mount] = [
         Route("/healthz", healthz),
@@ -56,7 +59,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes.extend(static_routes(STATIC_DIR, graphiql=not settings.is_production))
     else:
         routes.append(Route("/", _no_frontend))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # Rate, body size and one operation per request for /graphql over HTTP (app.web.limits).
+    middleware = [Middleware(RequestLimits, settings=settings)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.runtime = runtime
     app.state.offer_expiry = offer_expiry
     return app

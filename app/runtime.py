@@ -1,4 +1,5 @@
-"""What a running app process holds: settings, the database and the broadcast channel."""
+"""What a running app process holds: settings, the database, the broadcast channel, and live
+delivery (the event log reader, the tail task and the hub)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.db import create_engine, is_sqlite
+from app.db import create_engine, create_read_session_factory, is_sqlite
 from app.pubsub.hints import make_hinting_session_class
+from app.pubsub.hub import Hub
+from app.pubsub.log import EventLog, create_log_engine
+from app.pubsub.tail import EventTail
 from app.pubsub.wakeups import WakeUpChannel
 from app.settings import Settings
 
@@ -17,27 +21,54 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    reads: async_sessionmaker[AsyncSession]
     wakeups: WakeUpChannel
+    event_log: EventLog
+    hub: Hub
+    tail: EventTail
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings)
         wakeups = WakeUpChannel(settings.broadcast_url)
+        event_log = EventLog(create_log_engine(settings, engine))
+        hub = Hub(queue_max=settings.subscriber_queue_max)
+        tail = EventTail(
+            event_log,
+            hub,
+            poll_interval=settings.event_poll_interval,
+            batch_size=settings.event_batch_size,
+        )
+        wakeups.add_listener(lambda _hint: tail.wake())
         notify_in_transaction = not is_sqlite(settings.database_url) and wakeups.scheme in (
             "postgres",
             "postgresql",
         )
         session_class = make_hinting_session_class(
-            wakeups, notify_in_transaction=notify_in_transaction, wake_local=lambda: None
+            wakeups, notify_in_transaction=notify_in_transaction, wake_local=tail.wake
         )
         sessions = async_sessionmaker(
             engine, expire_on_commit=False, sync_session_class=session_class
         )
-        return cls(settings=settings, engine=engine, sessions=sessions, wakeups=wakeups)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            reads=create_read_session_factory(engine),
+            wakeups=wakeups,
+            event_log=event_log,
+            hub=hub,
+            tail=tail,
+        )
 
     async def start(self) -> None:
-        await self.wakeups.start()
+        await self.tail.start()
+        await self.wakeups.start(ready_timeout=self.settings.broadcast_ready_timeout)
 
     async def stop(self) -> None:
+        await self.tail.stop()
+        self.hub.close()
         await self.wakeups.stop()
+        if self.event_log.engine is not self.engine:
+            await self.event_log.engine.dispose()
         await self.engine.dispose()

@@ -1,4 +1,8 @@
-"""Sign-in with email and password: opaque bearer tokens, stored hashed, with an expiry."""
+"""Sign-in with email and password: opaque bearer tokens, stored hashed, with an expiry.
+
+``actor_for_token`` is the one door for every bearer token: a session token (``dgs_...``)
+stands for its user, an API key (``dgk_...``, app.auth.api_keys) for its organisation.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth.api_keys import API_KEY_PREFIX, actor_for_api_key
 from app.auth.passwords import verify_password
 from app.domain.actors import ANONYMOUS, Actor, ActorKind
 from app.domain.errors import DomainError, ErrorCode
@@ -17,6 +22,7 @@ from app.models import AuthSession, Organization, User
 from app.models.base import utcnow
 
 TOKEN_PREFIX = "dgs_"
+MAX_TOKEN_LENGTH = 100
 
 
 def token_hash(token: str) -> str:
@@ -52,6 +58,9 @@ async def sign_in(
 
 
 async def sign_out(sessions: async_sessionmaker[AsyncSession], token: str) -> bool:
+    """Revoke a session token: its next request is anonymous. An API key is not a session."""
+    if not token.startswith(TOKEN_PREFIX):
+        return False
     async with sessions.begin() as session:
         result = await session.execute(
             update(AuthSession)
@@ -63,7 +72,9 @@ async def sign_out(sessions: async_sessionmaker[AsyncSession], token: str) -> bo
 
 async def actor_for_token(sessions: async_sessionmaker[AsyncSession], token: str | None) -> Actor:
     """The actor a bearer token stands for, or ANONYMOUS for none, expired or revoked."""
-    if not token or not token.startswith(TOKEN_PREFIX):
+    if token and token.startswith(API_KEY_PREFIX):
+        return await actor_for_api_key(sessions, token)
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
         return ANONYMOUS
     async with sessions() as session:
         row = (

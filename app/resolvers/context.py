@@ -24,8 +24,14 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.runtime.sessions)
+        self.loaders = Loaders(self.runtime.reads)
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """For services that write: one transaction each."""
         return self.runtime.sessions
+
+    @property
+    def reads(self) -> async_sessionmaker[AsyncSession]:
+        """For reading only (queries and loaders); never waits for SQLite's write lock."""
+        return self.runtime.reads

@@ -63,7 +63,7 @@ class DeviceQueries:
         if id.type_name != "Device" or not id.node_id.isdigit():
             return None
         try:
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 row = await device_service.get_device(
                     session, int(id.node_id), actor=info.context.actor
                 )
@@ -86,7 +86,7 @@ class DeviceQueries:
         try:
             limit = page_size(first, info.context.runtime.settings.page_size_max)
             device_filter = _device_filter(filter)
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 page = await device_service.list_devices(
                     session,
                     device_filter,

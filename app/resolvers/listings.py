@@ -78,7 +78,7 @@ class ListingQueries:
         try:
             require_signed_in(info.context.actor)
             listing_id = _listing_id(id)
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 row = await listing_service.get_listing(
                     session, listing_id, actor=info.context.actor
                 )
@@ -100,7 +100,7 @@ class ListingQueries:
         try:
             require_signed_in(info.context.actor)
             limit = page_size(first, info.context.runtime.settings.page_size_max)
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 page = await listing_service.list_listings(
                     session,
                     _listing_filter(filter),

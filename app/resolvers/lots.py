@@ -67,7 +67,7 @@ class LotQueries:
         if id.type_name != "Lot" or not id.node_id.isdigit():
             return None
         try:
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 row = await lot_service.get_lot(session, int(id.node_id), actor=info.context.actor)
         except DomainError as error:
             raise query_error(error) from error
@@ -90,7 +90,7 @@ class LotQueries:
                 ),
                 statuses=tuple(filter.status or ()) if filter else (),
             )
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 page = await lot_service.list_lots(
                     session,
                     lot_filter,

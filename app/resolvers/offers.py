@@ -72,7 +72,7 @@ class OfferQueries:
         try:
             require_offer_reader(info.context.actor)
             offer_id = _offer_id(id)
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 row = await offer_service.get_offer(session, offer_id, actor=info.context.actor)
         except DomainError as error:
             raise query_error(error) from error
@@ -89,7 +89,7 @@ class OfferQueries:
         try:
             require_offer_reader(info.context.actor)
             limit = page_size(first, info.context.runtime.settings.page_size_max)
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 page = await offer_service.list_offers(
                     session,
                     _offer_filter(filter),

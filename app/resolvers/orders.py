@@ -83,7 +83,7 @@ class OrderQueries:
             order_service.visible_buyer(info.context.actor)
             if order_id is None:
                 return None
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 row = await order_service.get_order(session, order_id, actor=info.context.actor)
         except DomainError as error:
             raise query_error(error) from error
@@ -109,7 +109,7 @@ class OrderQueries:
                 if filter
                 else None,
             )
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 page = await order_service.list_orders(
                     session,
                     order_filter,
@@ -137,7 +137,7 @@ class OrderQueries:
             order_service.visible_buyer(info.context.actor)
             if shipment_id is None:
                 return None
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 row = await shipment_service.get_shipment(
                     session, shipment_id, actor=info.context.actor
                 )
@@ -161,7 +161,7 @@ class OrderQueries:
                 if filter
                 else None,
             )
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 page = await shipment_service.list_shipments(
                     session,
                     shipment_filter,

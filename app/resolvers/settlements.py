@@ -94,7 +94,7 @@ class SettlementQueries:
         try:
             limit = page_size(first, info.context.runtime.settings.page_size_max)
             settlement_filter = _settlement_filter(filter)
-            async with info.context.sessions() as session:
+            async with info.context.reads() as session:
                 page = await settlement_service.list_settlements(
                     session,
                     settlement_filter,

@@ -33,5 +33,13 @@ class Organization(relay.Node):
         node_ids: Iterable[str],
         required: bool = False,
     ) -> Iterable[Self | None]:
+        actor = info.context.actor
         rows = await info.context.loaders.organization.load_many([int(i) for i in node_ids])
-        return [cls.from_row(row) if row is not None else None for row in rows]
+        # Operators see every organisation; anyone else only their own (a buyer never learns
+        # a client's name, nor one buyer another's).
+        return [
+            cls.from_row(row)
+            if row is not None and (actor.is_operator or actor.organization_id == row.id)
+            else None
+            for row in rows
+        ]

@@ -5,10 +5,17 @@
   keeps 200 for every well-formed request, as the spec asks for legacy clients.
 - Request errors that strawberry answers in plain text (bad JSON, no query, a mutation over
   GET) become a JSON error body with ``extensions.code``; the status code stays.
+
+Websockets (graphql-transport-ws, and the legacy graphql-ws) authenticate in
+``connection_init``: its payload carries the bearer token as ``{"Authorization": "Bearer
+<token>"}`` (what the web app sends), ``{"authorization": ...}`` or ``{"token": "<token>"}``.
+No token, or one that is no longer valid, connects anonymously (as over HTTP: the resolvers
+then answer UNAUTHENTICATED); a payload whose token is not a string is refused (4403).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from cross_web import HTTPException
@@ -17,9 +24,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from app.auth.sessions import actor_for_token, bearer_token
 from app.resolvers.context import Context
@@ -34,6 +43,31 @@ _CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
+
+
+@dataclass
+class SocketContext(Context):
+    """A websocket's context: strawberry stores the connection_init payload here."""
+
+    connection_params: dict[str, object] | None = None
+
+
+def token_from_connection_params(params: object) -> str | None:
+    """The bearer token of a connection_init payload; raises ValueError if it is malformed."""
+    if not isinstance(params, dict):
+        return None
+    for key in ("Authorization", "authorization"):
+        if key in params:
+            value = params[key]
+            if not isinstance(value, str):
+                raise ValueError(f"{key} must be a string")
+            return bearer_token(value)
+    if "token" in params:
+        value = params["token"]
+        if not isinstance(value, str):
+            raise ValueError("token must be a string")
+        return value.strip() or None
+    return None
 
 
 def accepts_graphql_response(request: Request) -> bool:
@@ -96,9 +130,26 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> Context:
         token = bearer_token(request.headers.get("authorization"))
         actor = await actor_for_token(self.runtime.sessions, token)
+        if isinstance(request, WebSocket):
+            return SocketContext(
+                runtime=self.runtime, request=request, response=response, actor=actor, token=token
+            )
         return Context(
             runtime=self.runtime, request=request, response=response, actor=actor, token=token
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a websocket from its connection_init payload (see the module doc)."""
+        params = getattr(context, "connection_params", None)
+        try:
+            token = token_from_connection_params(params)
+        except ValueError as exc:
+            raise ConnectionRejectionError({"message": str(exc)}) from exc
+        if token is not None:
+            context.token = token
+            context.actor = await actor_for_token(self.runtime.sessions, token)
+        acknowledged: UnsetType = UNSET  # a plain connection_ack
+        return acknowledged
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -17,7 +17,8 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """Ready when the database answers and the broadcast listener is alive."""
+    """Ready when the database answers, the broadcast listener is alive and the event tail
+    reads the log (it polls every second, so a recent read means it is healthy)."""
     runtime: Runtime = request.app.state.runtime
     checks: dict[str, dict[str, object]] = {}
     try:
@@ -34,6 +35,7 @@ async def readyz(request: Request) -> JSONResponse:
         "reconnects": wakeups.reconnects,
         **({"error": wakeups.last_error} if not wakeups.alive and wakeups.last_error else {}),
     }
+    checks["tail"] = runtime.tail.status()
     ready = all(check["ok"] for check in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks},
