@@ -6,7 +6,6 @@ the tests that load it again get a database of their own.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -121,7 +120,6 @@ class Seeded:
     kind: str
     sessions: Sessions
     summary: DemoSummary | None
-    seconds: float
 
 
 @pytest.fixture(scope="module", params=KINDS)
@@ -130,9 +128,8 @@ async def seeded(
 ) -> AsyncIterator[Seeded]:
     kind: str = request.param
     async with fresh_database(kind, tmp_path_factory.mktemp("demo")) as sessions:
-        started = time.perf_counter()
         summary = await seed_demo(sessions)
-        yield Seeded(kind, sessions, summary, time.perf_counter() - started)
+        yield Seeded(kind, sessions, summary)
 
 
 async def rows(seeded: Seeded, statement: Any) -> list[Any]:
@@ -158,7 +155,6 @@ async def test_summary_matches_the_rows_and_every_status_is_present(seeded: Seed
     }
     assert min(counted.get(status, 0) for status in DeviceStatus) >= 1
     assert "devices: 200" in seeded.summary.describe()
-    assert seeded.seconds < 10
 
 
 async def test_organizations_and_one_login_per_role(seeded: Seeded) -> None:
