@@ -6,6 +6,7 @@ import { LIVE_EVENTS_QUERY, useConnectionStatus, useLiveConnection } from "../sh
 import { type LiveTopic, asLiveEvent, streamErrorOf, variablesFor } from "../shared/liveEvents";
 import { asSentence } from "../shared/text";
 import { PageTitle } from "../shared/ui";
+import { ApiKeysSection } from "./ApiKeysSection";
 import { EMPTY_STREAM, formatLag, lagSummary, parseTypes, streamReducer } from "./stream";
 
 interface StreamFilter {
@@ -226,14 +227,7 @@ export function EventsPage() {
           </table>
         )}
       </section>
-      <section className="card" aria-labelledby={`${id}-keys`}>
-        <h2 id={`${id}-keys`}>API keys and webhooks</h2>
-        <p className="muted">
-          Not available yet: the API has no <code>apiKeys</code> query, no <code>createApiKey</code>{" "}
-          mutation and no webhook settings. Partners can read this same stream with a user's token
-          meanwhile.
-        </p>
-      </section>
+      <ApiKeysSection />
     </div>
   );
 }
