@@ -1,6 +1,6 @@
 """Listings: create, publish, pause, reprice and withdraw them, and the buyers' board.
 
-Decisions (see the report and docs):
+Decisions:
 - A listing's currency is the operator organisation's currency (the first OPERATOR
   organisation), or EUR when there is none. Every amount on the listing and its offers uses it.
 - Pausing takes a listing off the board but keeps its pending offers: they can still be
