@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import strawberry
-from strawberry import relay
 
 from app.auth import api_keys
 from app.auth import sessions as auth_sessions
@@ -30,7 +29,7 @@ from app.schema.auth import (
 )
 from app.schema.errors import error_result, query_error
 from app.schema.organizations import Organization
-from app.schema.pagination import decode_cursor, encode_cursor, page_size
+from app.schema.pagination import decode_cursor, encode_cursor, page_info, page_size
 
 
 async def _viewer_api_key(info: strawberry.Info, actor: Actor) -> ApiKey | None:
@@ -95,11 +94,10 @@ class AuthQueries:
         ]
         return ApiKeyConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+            page_info=page_info(
+                [edge.cursor for edge in edges],
+                has_next=page.has_next,
+                has_previous=after is not None,
             ),
             total_count=page.total,
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import strawberry
-from strawberry import relay
 
 from app.auth.policy import Permission, require
 from app.domain.actors import Actor, ActorKind
@@ -30,7 +29,7 @@ from app.schema.listings import (
     WithdrawListingInput,
     WithdrawListingResult,
 )
-from app.schema.pagination import decode_cursor, encode_cursor, page_size
+from app.schema.pagination import decode_cursor, encode_cursor, page_info, page_size
 from app.services import listings as listing_service
 
 
@@ -117,11 +116,10 @@ class ListingQueries:
         ]
         return ListingConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+            page_info=page_info(
+                [edge.cursor for edge in edges],
+                has_next=page.has_next,
+                has_previous=after is not None,
             ),
             total_count=page.total,
         )

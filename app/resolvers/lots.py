@@ -31,7 +31,7 @@ from app.schema.lots import (
     ReconcileLotPayload,
     ReconcileLotResult,
 )
-from app.schema.pagination import decode_cursor, encode_cursor, page_size
+from app.schema.pagination import decode_cursor, encode_cursor, page_info, page_size
 from app.services import lots as lot_service
 
 
@@ -107,11 +107,10 @@ class LotQueries:
         ]
         return LotConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+            page_info=page_info(
+                [edge.cursor for edge in edges],
+                has_next=page.has_next,
+                has_previous=after is not None,
             ),
             total_count=page.total,
         )

@@ -35,7 +35,7 @@ from app.schema.offers import (
     WithdrawOfferInput,
     WithdrawOfferResult,
 )
-from app.schema.pagination import decode_cursor, encode_cursor, page_size
+from app.schema.pagination import decode_cursor, encode_cursor, page_info, page_size
 from app.services import offers as offer_service
 
 
@@ -105,11 +105,10 @@ class OfferQueries:
         ]
         return OfferConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+            page_info=page_info(
+                [edge.cursor for edge in edges],
+                has_next=page.has_next,
+                has_previous=after is not None,
             ),
             total_count=page.total,
         )

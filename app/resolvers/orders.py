@@ -47,7 +47,7 @@ from app.schema.orders import (
     ShipOrderPayload,
     ShipOrderResult,
 )
-from app.schema.pagination import decode_cursor, encode_cursor, page_size
+from app.schema.pagination import decode_cursor, encode_cursor, page_info, page_size
 from app.services import orders as order_service
 from app.services import shipments as shipment_service
 
@@ -63,15 +63,6 @@ def _node_id(id: relay.GlobalID, type_name: str) -> int | None:
     if id.type_name != type_name or not id.node_id.isdigit():
         return None
     return int(id.node_id)
-
-
-def _page_info(cursors: list[str], has_next: bool, after: str | None) -> relay.PageInfo:
-    return relay.PageInfo(
-        has_next_page=has_next,
-        has_previous_page=after is not None,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
-    )
 
 
 @strawberry.type
@@ -126,7 +117,11 @@ class OrderQueries:
         ]
         return OrderConnection(
             edges=edges,
-            page_info=_page_info([edge.cursor for edge in edges], page.has_next, after),
+            page_info=page_info(
+                [edge.cursor for edge in edges],
+                has_next=page.has_next,
+                has_previous=after is not None,
+            ),
             total_count=page.total,
         )
 
@@ -177,7 +172,11 @@ class OrderQueries:
         ]
         return ShipmentConnection(
             edges=edges,
-            page_info=_page_info([edge.cursor for edge in edges], page.has_next, after),
+            page_info=page_info(
+                [edge.cursor for edge in edges],
+                has_next=page.has_next,
+                has_previous=after is not None,
+            ),
             total_count=page.total,
         )
 

@@ -12,7 +12,7 @@ from app.domain.statuses import SettlementStatus
 from app.models import Settlement as SettlementRow
 from app.resolvers.ids import parse_id
 from app.schema.errors import error_result, query_error
-from app.schema.pagination import decode_cursor, encode_cursor, page_size
+from app.schema.pagination import decode_cursor, encode_cursor, page_info, page_size
 from app.schema.settlements import (
     ApproveSettlementPayload,
     ApproveSettlementResult,
@@ -110,11 +110,10 @@ class SettlementQueries:
         ]
         return SettlementConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+            page_info=page_info(
+                [edge.cursor for edge in edges],
+                has_next=page.has_next,
+                has_previous=after is not None,
             ),
             total_count=page.total,
         )

@@ -27,6 +27,7 @@ from app.schema.errors import (
     StaleError,
 )
 from app.schema.organizations import Organization
+from app.schema.pagination import page_info
 
 if TYPE_CHECKING:
     from app.models import Device as DeviceRow
@@ -344,11 +345,8 @@ def device_connection(
     ]
     return DeviceConnection(
         edges=edges,
-        page_info=relay.PageInfo(
-            has_next_page=has_next,
-            has_previous_page=has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+        page_info=page_info(
+            [edge.cursor for edge in edges], has_next=has_next, has_previous=has_previous
         ),
         total_count=total,
     )

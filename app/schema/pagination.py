@@ -7,6 +7,8 @@ import binascii
 import json
 from typing import Any
 
+from strawberry import relay
+
 from app.domain.errors import DomainError, ErrorCode
 
 
@@ -37,3 +39,13 @@ def page_size(first: int | None, maximum: int) -> int:
             ErrorCode.INVALID_INPUT, f"first must be between 0 and {maximum}.", field="first"
         )
     return first
+
+
+def page_info(cursors: list[str], *, has_next: bool, has_previous: bool) -> relay.PageInfo:
+    """The Relay page info of a page whose edges carry ``cursors``, in order."""
+    return relay.PageInfo(
+        has_next_page=has_next,
+        has_previous_page=has_previous,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
