@@ -1,0 +1,1 @@
+"""Metrics and logs: what an operator watches to know that nothing fails silently."""
