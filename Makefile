@@ -6,10 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FRONTEND_STAMP := frontend/node_modules/.installed
+EXAMPLES_STAMP := examples/node/node_modules/.installed
 SQLITE_CHECK_DB := var/alembic-check.db
 
 .PHONY: run test install frontend frontend-test lint typecheck schema schema-check \
-        migrations-check pytest clean
+        migrations-check pytest examples bench clean
 
 run: install frontend
 	$(BIN)/devicegraph migrate
@@ -37,8 +38,8 @@ frontend-test: $(FRONTEND_STAMP)
 	cd frontend && npm test
 
 lint: install
-	$(BIN)/ruff check app tests migrations bench
-	$(BIN)/ruff format --check app tests migrations bench
+	$(BIN)/ruff check app tests migrations bench examples
+	$(BIN)/ruff format --check app tests migrations bench examples
 
 typecheck: install
 	$(BIN)/mypy
@@ -55,8 +56,19 @@ migrations-check: install
 	DEVICEGRAPH_DATABASE_URL=sqlite+aiosqlite:///$(SQLITE_CHECK_DB) $(BIN)/alembic check
 	rm -f $(SQLITE_CHECK_DB)
 
-pytest: install
+# The Node.js partner example runs in the tests (tests/examples).
+$(EXAMPLES_STAMP): examples/node/package.json examples/node/package-lock.json
+	cd examples/node && npm ci --no-audit --no-fund
+	touch $(EXAMPLES_STAMP)
+
+examples: $(EXAMPLES_STAMP)
+
+pytest: install examples
 	$(BIN)/pytest
 
+# Benchmarks on PostgreSQL (docs/benchmarks.md); not part of `make test`.
+bench: install
+	$(BIN)/python -m bench.run_all
+
 clean:
-	rm -rf $(VENV) frontend/node_modules app/static var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) frontend/node_modules examples/node/node_modules app/static var .mypy_cache .ruff_cache .pytest_cache

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from app.migrate import ROOT
 from app.models import Base
+from app.services.demo import DEMO_PASSWORD
+from app.services.demo_data import OPERATOR_DOMAIN
 
 COMMITTED_SCHEMA = ROOT / "schema.graphql"
 
@@ -76,3 +84,69 @@ def test_unknown_command_fails(tmp_path: Path) -> None:
     result = devicegraph("frobnicate", cwd=tmp_path)
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_serve_stops_within_its_shutdown_timeout_while_an_event_stream_is_open(
+    tmp_path: Path,
+) -> None:
+    """An open Server-Sent Events stream would hold uvicorn's shutdown forever."""
+    env = {
+        "DEVICEGRAPH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+        "DEVICEGRAPH_SHUTDOWN_TIMEOUT_SECONDS": "1",
+    }
+    for command in ("migrate", "seed-demo"):
+        result = devicegraph(command, cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stderr
+    port = free_port()
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("DEVICEGRAPH_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env={**clean, **env, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=url, timeout=10, trust_env=False) as http:
+            wait_until_ready(http)
+            signed_in = http.post(
+                "/graphql",
+                json={
+                    "query": "mutation($e: String!, $p: String!) { signIn(email: $e, "
+                    "password: $p) { ... on SignInPayload { token } } }",
+                    "variables": {"e": f"admin@{OPERATOR_DOMAIN}", "p": DEMO_PASSWORD},
+                },
+            ).json()
+            token = signed_in["data"]["signIn"]["token"]
+            headers = {"Accept": "text/event-stream", "Authorization": f"Bearer {token}"}
+            body = {"query": "subscription { events { cursor } }"}
+            with http.stream("POST", "/graphql", json=body, headers=headers) as stream:
+                assert stream.status_code == 200
+                stopping = time.monotonic()
+                server.send_signal(signal.SIGTERM)
+                # uvicorn exits by the signal it was sent, once it has shut down cleanly.
+                assert server.wait(timeout=15) in (0, -signal.SIGTERM)
+                stopped_after = time.monotonic() - stopping
+        assert stopped_after < 8, stopped_after
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_ready(http: httpx.Client, wait: float = 30.0) -> None:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if http.get("/readyz").status_code == 200:
+                return
+        time.sleep(0.1)
+    raise AssertionError("the server did not become ready")

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.policy import Permission, Scope, permissions, require
+from app.auth.revocation import KEY_REVOKED, Revoked, announce, key_actor
 from app.domain.actors import ANONYMOUS, Actor, ActorKind
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.statuses import OrganizationKind
@@ -164,6 +165,8 @@ async def revoke_api_key(
             await session.flush()
             organization = await session.get_one(Organization, key.organization_id)
             _record(session, key, organization, "revoked", actor=actor)
+    # This process's websockets on the key close now, the other processes' at a re-check.
+    announce(Revoked(sessions, KEY_REVOKED, api_key_id=key.id))
     return key
 
 
@@ -219,14 +222,7 @@ async def actor_for_api_key(sessions: async_sessionmaker[AsyncSession], token: s
     if not hmac.compare_digest(key.secret_hash, secret_hash(secret)):
         return ANONYMOUS
     await _touch(sessions, key.id, key.last_used_at)
-    return Actor(
-        ActorKind.API_KEY,
-        subject_id=key.id,
-        organization_id=organization.id,
-        organization_kind=organization.kind,
-        scopes=frozenset(key.scopes),
-        name=key.name,
-    )
+    return key_actor(key, organization)
 
 
 async def _touch(

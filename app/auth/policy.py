@@ -35,6 +35,7 @@ class Permission(StrEnum):
     MAKE_OFFERS = "make_offers"
     BUY = "buy"
     MANAGE_API_KEYS = "manage_api_keys"
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 class Scope(StrEnum):
@@ -130,13 +131,16 @@ class Rule:
     - ``public``: anyone, signed in or not; otherwise someone signed in;
     - ``organizations``: only members (and keys) of these organisation kinds;
     - ``any_of``: at least one of these permissions (a buyer's or the operator's side);
-    - ``people_only``: API keys are refused.
+    - ``people_only``: API keys are refused;
+    - ``partners``: members (and keys) of these organisation kinds pass without ``any_of``
+      (what they act on is then their own organisation's).
     """
 
     public: bool = False
     organizations: frozenset[OrganizationKind] | None = None
     any_of: frozenset[Permission] = frozenset()
     people_only: bool = False
+    partners: frozenset[OrganizationKind] = frozenset()
 
     def describe(self) -> str:
         if self.public:
@@ -145,7 +149,8 @@ class Rule:
         if self.organizations is not None:
             parts.append(" or ".join(sorted(kind.value.lower() for kind in self.organizations)))
         if self.any_of:
-            parts.append(" or ".join(sorted(p.value for p in self.any_of)))
+            partners = sorted(f"a {kind.value.lower()}" for kind in self.partners)
+            parts.append(" or ".join([*sorted(p.value for p in self.any_of), *partners]))
         if self.people_only:
             parts.append("no API keys")
         return ", ".join(parts)
@@ -162,6 +167,12 @@ def needs(*permissions: Permission, people_only: bool = False) -> Rule:
 def members_of(organizations: frozenset[OrganizationKind]) -> Rule:
     return Rule(organizations=organizations)
 
+
+WEBHOOKS = Rule(
+    any_of=frozenset({Permission.MANAGE_WEBHOOKS}),
+    partners=frozenset({OrganizationKind.BUYER, OrganizationKind.CLIENT}),
+)
+"""Admins (and operator keys) for any organisation; a buyer or client for its own."""
 
 NEGOTIATE = needs(Permission.MAKE_OFFERS, Permission.ANSWER_OFFERS)
 """A buyer with MAKE_OFFERS, or the seller's side with ANSWER_OFFERS."""
@@ -186,6 +197,8 @@ ROOT_RULES: dict[str, Rule] = {
     "Query.settlements": members_of(OPERATORS_AND_CLIENTS),
     "Query.events": SIGNED_IN,
     "Query.apiKeys": Rule(people_only=True),  # admins: every key; others: their organisation's
+    "Query.webhookEndpoints": WEBHOOKS,  # admins: every endpoint; partners: their own
+    "Query.webhookDeliveries": WEBHOOKS,
     # --- Mutation ---
     "Mutation.signIn": PUBLIC,
     "Mutation.signOut": PUBLIC,  # false when the request carries no session token
@@ -220,8 +233,19 @@ ROOT_RULES: dict[str, Rule] = {
     "Mutation.approveSettlement": needs(Permission.SETTLE),
     "Mutation.paySettlement": needs(Permission.SETTLE),
     "Mutation.voidSettlement": needs(Permission.SETTLE),
+    "Mutation.registerWebhookEndpoint": WEBHOOKS,
+    "Mutation.updateWebhookEndpoint": WEBHOOKS,
+    "Mutation.disableWebhookEndpoint": WEBHOOKS,
+    "Mutation.enableWebhookEndpoint": WEBHOOKS,
+    "Mutation.replayWebhookEndpoint": WEBHOOKS,
+    "Mutation.rotateWebhookSecret": WEBHOOKS,
     # --- Subscription: the hub checks each event's audiences again ---
     "Subscription.events": SIGNED_IN,
+    "Subscription.listingBoard": SIGNED_IN,  # buyers and clients: ACTIVE listings only
+    "Subscription.order": members_of(OPERATORS_AND_BUYERS),  # a buyer: its own
+    "Subscription.device": members_of(OPERATORS_AND_CLIENTS),  # a client: its own
+    "Subscription.offers": members_of(OPERATORS_AND_BUYERS),  # a buyer: its own negotiations
+    "Subscription.settlements": members_of(OPERATORS_AND_CLIENTS),  # a client: its own
 }
 
 
@@ -255,7 +279,8 @@ def decide(actor: Actor, coordinate: str) -> DomainError | None:
         return DomainError(ErrorCode.UNAUTHENTICATED, "Sign in to do this.")
     if rule.organizations is not None and actor.organization_kind not in rule.organizations:
         return DomainError(ErrorCode.FORBIDDEN, "Your organisation may not see this.")
-    if rule.any_of and not rule.any_of & permissions(actor):
+    partner = actor.organization_kind in rule.partners
+    if rule.any_of and not rule.any_of & permissions(actor) and not partner:
         needed = sorted(permission.value for permission in rule.any_of)
         return DomainError(
             ErrorCode.FORBIDDEN, "Your role does not allow this.", permission=" or ".join(needed)

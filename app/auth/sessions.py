@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.api_keys import API_KEY_PREFIX, actor_for_api_key
 from app.auth.passwords import verify_password
-from app.domain.actors import ANONYMOUS, Actor, ActorKind
+from app.auth.revocation import SIGNED_OUT, Revoked, announce, user_actor
+from app.domain.actors import ANONYMOUS, Actor
 from app.domain.errors import DomainError, ErrorCode
 from app.models import AuthSession, Organization, User
 from app.models.base import utcnow
@@ -67,7 +68,10 @@ async def sign_out(sessions: async_sessionmaker[AsyncSession], token: str) -> bo
             .where(AuthSession.token_hash == token_hash(token), AuthSession.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
-    return bool(getattr(result, "rowcount", 0))
+    revoked = bool(getattr(result, "rowcount", 0))
+    if revoked:  # this process's websockets on the token close now, the others' at a re-check
+        announce(Revoked(sessions, SIGNED_OUT, token_hash=token_hash(token)))
+    return revoked
 
 
 async def actor_for_token(sessions: async_sessionmaker[AsyncSession], token: str | None) -> Actor:
@@ -93,14 +97,7 @@ async def actor_for_token(sessions: async_sessionmaker[AsyncSession], token: str
     if row is None:
         return ANONYMOUS
     user, organization = row
-    return Actor(
-        ActorKind.USER,
-        subject_id=user.id,
-        organization_id=organization.id,
-        organization_kind=organization.kind,
-        role=user.role,
-        name=user.name,
-    )
+    return user_actor(user, organization)
 
 
 def bearer_token(authorization: str | None) -> str | None:

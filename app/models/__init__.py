@@ -8,6 +8,7 @@ from app.models.lots import Lot
 from app.models.orders import Order, OrderLine, Shipment
 from app.models.organizations import ApiKey, AuthSession, Organization, User
 from app.models.settlements import Settlement, SettlementLine
+from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -27,4 +28,6 @@ __all__ = [
     "SettlementLine",
     "Shipment",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

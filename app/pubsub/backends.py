@@ -1,7 +1,8 @@
-"""broadcaster backends, with the one fix our use of Redis needs."""
+"""broadcaster backends, with the fixes our use of them needs."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlparse
 
@@ -24,3 +25,16 @@ def create_broadcast(url: str) -> Any:
 
         return Broadcast(backend=SubscribedRedisBackend(url))
     return Broadcast(url)
+
+
+async def close_broadcast(broadcast: Any) -> None:
+    """Close ``broadcast`` and its backend, whatever state a failure left them in.
+
+    broadcaster 0.3.1's ``Broadcast.disconnect`` re-raises a failed listener's error before it
+    closes the backend (the connection would leak), and a ``connect`` that failed leaves the
+    Redis backend's listener task waiting forever: here the backend is always closed.
+    """
+    listener: asyncio.Task[None] | None = getattr(broadcast, "_listener_task", None)
+    if listener is not None and not listener.done():
+        listener.cancel()
+    await broadcast._backend.disconnect()

@@ -106,6 +106,11 @@ class Hub:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
+    @property
+    def queued(self) -> int:
+        """Records waiting in all subscribers' queues (at most ``queue_max`` each)."""
+        return sum(subscriber.queued for subscriber in self._subscribers.values())
+
     @contextmanager
     def subscribe(self, event_filter: EventFilter) -> Iterator[Subscriber]:
         """Register for everything dispatched from now on, until the block ends."""

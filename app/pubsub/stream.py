@@ -14,14 +14,20 @@ A queue that overflows *during the backfill* is harmless: the stream forgets the
 reads the log again from where it is. Once live, an overflow ends the stream with
 ``Lagged(cursor)``: ``cursor`` is the position of the last event delivered (or where the stream
 began), from which the client resumes with ``after``.
+
+Domain subscriptions (a board, one order) use ``watch`` instead: register first, read the
+current state, then act on each change; on ``Lagged`` the client subscribes again and gets a
+fresh snapshot.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from app.pubsub.cursors import Cursor
-from app.pubsub.hub import Hub, HubClosed, SubscriberOverflow
+from app.pubsub.hub import Hub, HubClosed, Subscriber, SubscriberOverflow
 from app.pubsub.log import EventFilter, EventLog, EventRecord
 from app.pubsub.tail import EventTail
 
@@ -90,3 +96,72 @@ async def event_stream(
                     last = record.cursor
     except HubClosed:
         raise Unavailable(last, "The server is shutting down; resume with `after`.") from None
+
+
+# --- Domain subscriptions: current state first, then each change ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WatchFilter(EventFilter):
+    """An ``EventFilter`` narrowed further by ``wants`` (a cheap check on the record alone).
+
+    The hub applies it when it queues, so a subscriber's queue holds only what it acts on.
+    """
+
+    wants: Callable[[EventRecord], bool] | None = None
+
+    def matches(self, record: EventRecord) -> bool:
+        if not EventFilter.matches(self, record):
+            return False
+        return self.wants is None or self.wants(record)
+
+
+class Watch:
+    """A registration with the hub; ``cursor`` is where the tail was when it was made.
+
+    Everything dispatched after the registration lands in the queue, and everything the tail
+    had dispatched before it was committed before it: a snapshot read after ``watch`` opened
+    sees all of it. ``batches`` then hands out the changes in log order.
+    """
+
+    def __init__(self, subscriber: Subscriber, cursor: Cursor | None) -> None:
+        self._subscriber = subscriber
+        self.cursor = cursor
+        self.last = cursor
+        """The last position handled: where a client resumes its correlation after LAGGED."""
+
+    def handled(self, cursor: Cursor) -> None:
+        self.last = cursor
+
+    async def batches(self) -> AsyncIterator[list[EventRecord]]:
+        while True:
+            try:
+                batch = await self._subscriber.next_batch()
+            except SubscriberOverflow:
+                raise Lagged(
+                    self.last,
+                    f"This subscriber fell more than {self._subscriber.max_queued} changes "
+                    "behind; subscribe again for a fresh snapshot.",
+                ) from None
+            except HubClosed:
+                raise Unavailable(
+                    self.last, "The server is shutting down; subscribe again."
+                ) from None
+            fresh = [r for r in batch if self.cursor is None or r.cursor > self.cursor]
+            if fresh:
+                yield fresh
+
+
+@asynccontextmanager
+async def watch(
+    *, hub: Hub, tail: EventTail, event_filter: EventFilter, ready_timeout: float = 5.0
+) -> AsyncIterator[Watch]:
+    """Register with the hub for a snapshot-then-changes subscription (register BEFORE the
+    snapshot is read, so no change committed after the snapshot can slip by unseen)."""
+    if not await tail.wait_ready(ready_timeout):
+        raise Unavailable(None, "Live updates are not available right now; retry shortly.")
+    try:
+        with hub.subscribe(event_filter) as subscriber:
+            yield Watch(subscriber, tail.cursor)
+    except HubClosed:
+        raise Unavailable(None, "The server is shutting down; subscribe again.") from None

@@ -19,6 +19,7 @@ import logging
 import time
 from typing import Any
 
+from app.observability.metrics import DELIVERY_LATENCY
 from app.pubsub.cursors import Cursor
 from app.pubsub.hub import Hub
 from app.pubsub.log import EventLog, lag_seconds
@@ -54,6 +55,8 @@ class EventTail:
         self.delivered = 0
         self.lag_seconds = 0.0
         self.lag_events = 0
+        self.backlog_seconds = 0.0
+        """Age of the newest event read while more remained to read (0 when caught up)."""
         self._wake = asyncio.Event()
         self._ready = asyncio.Event()
         self._first_attempt = asyncio.Event()
@@ -127,6 +130,24 @@ class EventTail:
             state["error"] = self.last_error
         return state
 
+    def readiness_problem(self, max_lag_seconds: float) -> str | None:
+        """Why this process should not take traffic because of its tail, or None.
+
+        The tail lags when it has not read the log successfully for ``max_lag_seconds`` (it
+        stopped, hangs or keeps failing), or when it is working through a backlog whose newest
+        event is older than that. Events held back behind another transaction do not count.
+        """
+        if not self.running:
+            return "the tail is not running"
+        if self.last_read_at is None:
+            return "the tail has not read the log yet"
+        since = time.monotonic() - self.last_read_at
+        if since > max_lag_seconds:
+            return f"no successful read of the log for {since:.1f} s"
+        if self.backlog_seconds > max_lag_seconds:
+            return f"{self.backlog_seconds:.1f} s behind the log"
+        return None
+
     # --- the loop ------------------------------------------------------------------------
 
     async def _run(self) -> None:
@@ -171,6 +192,9 @@ class EventTail:
         self.reads += 1
         self._read_ok()
         if page.records:
+            now = time.time()
+            for record in page.records:
+                DELIVERY_LATENCY.observe(max(0.0, now - record.occurred_at.timestamp()))
             await self.hub.dispatch(page.records)
             self.cursor = page.records[-1].cursor
             self.delivered += len(page.records)
@@ -181,6 +205,7 @@ class EventTail:
         else:
             self.lag_seconds = 0.0
         self.lag_events = page.held_back + (self.batch_size if page.has_more else 0)
+        self.backlog_seconds = lag_seconds(page.records[-1:]) if page.has_more else 0.0
         return page.has_more, page.held_back > 0
 
     def _read_ok(self) -> None:

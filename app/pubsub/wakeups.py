@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from app.pubsub.backends import create_broadcast
+from app.pubsub.backends import close_broadcast, create_broadcast
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class WakeUpChannel:
         self._pending_ping: tuple[str, asyncio.Future[None]] | None = None
         self.last_error: str | None = None
         self.reconnects = 0
+        self.connections = 0
+        """Times the listener came alive (the first heartbeat returned)."""
 
     @property
     def alive(self) -> bool:
@@ -92,14 +94,16 @@ class WakeUpChannel:
     async def _watch(self) -> None:
         backoff = 0.1
         while not self._stopping:
+            connections = self.connections
             try:
                 await self._run_once()
-                backoff = 0.1
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self._mark_dead(repr(exc))
             self._alive.clear()
+            if self.connections != connections:
+                backoff = 0.1  # it was connected: a new outage starts the backoff over
             if self._stopping:
                 return
             self.reconnects += 1
@@ -108,7 +112,12 @@ class WakeUpChannel:
 
     async def _run_once(self) -> None:
         broadcast = create_broadcast(self.url)
-        await broadcast.connect()
+        try:
+            await broadcast.connect()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(close_broadcast(broadcast), 2)
+            raise
         self._broadcast = broadcast
         tasks: list[asyncio.Task[None]] = []
         try:
@@ -118,6 +127,7 @@ class WakeUpChannel:
                 await self._ping()
                 tasks.append(asyncio.create_task(self._heartbeat()))
                 self._alive.set()
+                self.connections += 1
                 self.last_error = None
                 log.info("broadcast %s listener connected", self.scheme)
                 done, _ = await asyncio.wait(
@@ -134,7 +144,7 @@ class WakeUpChannel:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(broadcast.disconnect(), 2)
+                await asyncio.wait_for(close_broadcast(broadcast), 2)
 
     async def _read(self, subscriber: Any) -> None:
         async for event in subscriber:

@@ -5,14 +5,18 @@ audiences (operators: all; a buyer organisation: "public" and its own; a client 
 its own), and share cursors: a page's cursor resumes the stream and the other way round.
 The subscription registers with the hub, backfills after `after`, then streams live
 (app.pubsub.stream): every event once, in order. Per event it costs no query: the hub hands
-out shared records and authorization is a set check.
+out shared records and authorization is a set check. Subscribers get one shared ``Event`` per
+record and actor visibility, keyed for rendering (app.pubsub.render), so an event is rendered
+and encoded once for all subscribers of the same operation, variables and viewer scope.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Hashable
 from contextlib import aclosing
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import strawberry
 
@@ -20,7 +24,9 @@ from app.auth.sessions import actor_for_token
 from app.domain.actors import Actor, ActorKind
 from app.domain.errors import DomainError, ErrorCode
 from app.pubsub.cursors import START, Cursor, InvalidCursor, decode_cursor
-from app.pubsub.log import EventFilter
+from app.pubsub.hub import Hub
+from app.pubsub.log import EventFilter, EventRecord
+from app.pubsub.render import keyed
 from app.pubsub.stream import StreamEnded, event_stream
 from app.resolvers.ids import parse_id
 from app.runtime import Runtime
@@ -30,6 +36,27 @@ from app.schema.pagination import page_size
 from app.services.events import PUBLIC, buyer_audience, client_audience
 
 MAX_TYPES = 50
+SHARED_EVENTS = 256
+"""Recent events kept to hand the same ``Event`` to every subscriber of a record."""
+
+_shared_events: WeakKeyDictionary[Hub, OrderedDict[Hashable, Event]] = WeakKeyDictionary()
+"""Per process hub (one per app), so two apps in one process never mix their logs."""
+
+
+def shared_event(hub: Hub, record: EventRecord, *, show_actor: bool) -> Event:
+    """The one ``Event`` of ``record`` for all subscribers that see (or not) its actor, with
+    ``render_key`` (cursor, show_actor): its rendering depends on nothing else."""
+    events = _shared_events.get(hub)
+    if events is None:
+        events = _shared_events[hub] = OrderedDict()
+    key = (record.cursor, show_actor)
+    event = events.get(key)
+    if event is None:
+        event = keyed(Event.from_record(record, show_actor=show_actor), key)
+        events[key] = event
+        if len(events) > SHARED_EVENTS:
+            events.popitem(last=False)
+    return event
 
 
 def visible_audiences(actor: Actor) -> frozenset[str] | None:
@@ -185,7 +212,7 @@ async def _deliver(
     try:
         async with aclosing(stream):
             async for record in stream:
-                yield Event.from_record(record, show_actor=show_actor)
+                yield shared_event(runtime.hub, record, show_actor=show_actor)
     except StreamEnded as ended:
         raise PublicError(
             ended.code,

@@ -30,6 +30,7 @@ from app.schema.listings import (
     WithdrawListingResult,
 )
 from app.schema.pagination import decode_cursor, encode_cursor, page_info, page_size
+from app.services import listing_queries
 from app.services import listings as listing_service
 
 
@@ -38,10 +39,10 @@ def require_signed_in(actor: Actor) -> None:
         raise DomainError(ErrorCode.UNAUTHENTICATED, "Sign in to see the board.")
 
 
-def _listing_filter(raw: ListingFilter | None) -> listing_service.ListingFilter:
+def _listing_filter(raw: ListingFilter | None) -> listing_queries.ListingFilter:
     if raw is None:
-        return listing_service.ListingFilter()
-    return listing_service.ListingFilter(
+        return listing_queries.ListingFilter()
+    return listing_queries.ListingFilter(
         make=raw.make,
         model=raw.model,
         storage_gb=raw.storage_gb,
@@ -78,7 +79,7 @@ class ListingQueries:
             require_signed_in(info.context.actor)
             listing_id = _listing_id(id)
             async with info.context.reads() as session:
-                row = await listing_service.get_listing(
+                row = await listing_queries.get_listing(
                     session, listing_id, actor=info.context.actor
                 )
         except DomainError as error:
@@ -100,11 +101,11 @@ class ListingQueries:
             require_signed_in(info.context.actor)
             limit = page_size(first, info.context.runtime.settings.page_size_max)
             async with info.context.reads() as session:
-                page = await listing_service.list_listings(
+                page = await listing_queries.list_listings(
                     session,
                     _listing_filter(filter),
                     actor=info.context.actor,
-                    sort=listing_service.ListingSort(sort.value),
+                    sort=listing_queries.ListingSort(sort.value),
                     after=decode_cursor(after),
                     limit=limit,
                 )

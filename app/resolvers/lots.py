@@ -32,6 +32,7 @@ from app.schema.lots import (
     ReconcileLotResult,
 )
 from app.schema.pagination import decode_cursor, encode_cursor, page_info, page_size
+from app.services import lot_queries
 from app.services import lots as lot_service
 
 
@@ -68,7 +69,7 @@ class LotQueries:
             return None
         try:
             async with info.context.reads() as session:
-                row = await lot_service.get_lot(session, int(id.node_id), actor=info.context.actor)
+                row = await lot_queries.get_lot(session, int(id.node_id), actor=info.context.actor)
         except DomainError as error:
             raise query_error(error) from error
         return Lot.from_row(row) if row is not None else None
@@ -84,20 +85,20 @@ class LotQueries:
     ) -> LotConnection:
         try:
             limit = page_size(first, info.context.runtime.settings.page_size_max)
-            lot_filter = lot_service.LotFilter(
+            lot_filter = lot_queries.LotFilter(
                 client_id=parse_id(
                     filter.client_id if filter else None, "clientId", type_name="Organization"
                 ),
                 statuses=tuple(filter.status or ()) if filter else (),
             )
             async with info.context.reads() as session:
-                page = await lot_service.list_lots(
+                page = await lot_queries.list_lots(
                     session,
                     lot_filter,
                     actor=info.context.actor,
                     after=decode_cursor(after),
                     limit=limit,
-                    sort=lot_service.LotSort(sort.value),
+                    sort=lot_queries.LotSort(sort.value),
                 )
         except DomainError as error:
             raise query_error(error) from error

@@ -36,6 +36,7 @@ from app.schema.offers import (
     WithdrawOfferResult,
 )
 from app.schema.pagination import decode_cursor, encode_cursor, page_info, page_size
+from app.services import offer_queries
 from app.services import offers as offer_service
 
 
@@ -54,10 +55,10 @@ def _offer_id(raw: strawberry.ID) -> int:
     return parse_id(raw, "offerId", type_name="Offer") or 0
 
 
-def _offer_filter(raw: OfferFilter | None) -> offer_service.OfferFilter:
+def _offer_filter(raw: OfferFilter | None) -> offer_queries.OfferFilter:
     if raw is None:
-        return offer_service.OfferFilter()
-    return offer_service.OfferFilter(
+        return offer_queries.OfferFilter()
+    return offer_queries.OfferFilter(
         listing_id=parse_id(raw.listing_id, "listingId", type_name="Listing"),
         statuses=tuple(raw.status or ()),
         from_party=raw.from_party,
@@ -73,7 +74,7 @@ class OfferQueries:
             require_offer_reader(info.context.actor)
             offer_id = _offer_id(id)
             async with info.context.reads() as session:
-                row = await offer_service.get_offer(session, offer_id, actor=info.context.actor)
+                row = await offer_queries.get_offer(session, offer_id, actor=info.context.actor)
         except DomainError as error:
             raise query_error(error) from error
         return Offer.from_row(row) if row is not None else None
@@ -90,7 +91,7 @@ class OfferQueries:
             require_offer_reader(info.context.actor)
             limit = page_size(first, info.context.runtime.settings.page_size_max)
             async with info.context.reads() as session:
-                page = await offer_service.list_offers(
+                page = await offer_queries.list_offers(
                     session,
                     _offer_filter(filter),
                     actor=info.context.actor,

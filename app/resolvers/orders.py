@@ -48,6 +48,7 @@ from app.schema.orders import (
     ShipOrderResult,
 )
 from app.schema.pagination import decode_cursor, encode_cursor, page_info, page_size
+from app.services import order_queries
 from app.services import orders as order_service
 from app.services import shipments as shipment_service
 
@@ -71,11 +72,11 @@ class OrderQueries:
     async def order(self, info: strawberry.Info, id: relay.GlobalID) -> Order | None:
         order_id = _node_id(id, "Order")
         try:
-            order_service.visible_buyer(info.context.actor)
+            order_queries.visible_buyer(info.context.actor)
             if order_id is None:
                 return None
             async with info.context.reads() as session:
-                row = await order_service.get_order(session, order_id, actor=info.context.actor)
+                row = await order_queries.get_order(session, order_id, actor=info.context.actor)
         except DomainError as error:
             raise query_error(error) from error
         return Order.from_row(row) if row is not None else None
@@ -94,14 +95,14 @@ class OrderQueries:
     ) -> OrderConnection:
         try:
             limit = page_size(first, info.context.runtime.settings.page_size_max)
-            order_filter = order_service.OrderFilter(
+            order_filter = order_queries.OrderFilter(
                 statuses=tuple(filter.status or ()) if filter else (),
                 buyer_id=parse_id(filter.buyer_id, "buyerId", type_name="Organization")
                 if filter
                 else None,
             )
             async with info.context.reads() as session:
-                page = await order_service.list_orders(
+                page = await order_queries.list_orders(
                     session,
                     order_filter,
                     actor=info.context.actor,
@@ -129,7 +130,7 @@ class OrderQueries:
     async def shipment(self, info: strawberry.Info, id: relay.GlobalID) -> Shipment | None:
         shipment_id = _node_id(id, "Shipment")
         try:
-            order_service.visible_buyer(info.context.actor)
+            order_queries.visible_buyer(info.context.actor)
             if shipment_id is None:
                 return None
             async with info.context.reads() as session:

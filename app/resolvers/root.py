@@ -5,21 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import MaskErrors, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from app.auth.guard import security_extensions
+from app.observability.graphql import OperationObserver, observe_mutations
 from app.resolvers.auth import AuthMutations, AuthQueries
 from app.resolvers.devices import DeviceMutations, DeviceQueries
 from app.resolvers.events import EventQueries, EventSubscriptions
 from app.resolvers.listings import ListingMutations, ListingQueries
+from app.resolvers.live_subscriptions import LiveSubscriptions
 from app.resolvers.lots import LotMutations, LotQueries
+from app.resolvers.masking import MaskUnexpectedErrors
 from app.resolvers.offers import OfferMutations, OfferQueries
 from app.resolvers.orders import OrderMutations, OrderQueries
+from app.resolvers.render_scope import subscription_render_groups
 from app.resolvers.settlements import SettlementMutations, SettlementQueries
-from app.schema.errors import PublicError
+from app.resolvers.webhooks import WebhookMutations, WebhookQueries
 from app.schema.money import MINOR_UNITS_SCALAR, MinorUnits
 
 
@@ -33,6 +36,7 @@ class Query(
     OrderQueries,
     SettlementQueries,
     EventQueries,
+    WebhookQueries,
 ):
     node: relay.Node | None = relay.node(description="Any object by its global id.")
 
@@ -46,21 +50,14 @@ class Mutation(
     OfferMutations,
     OrderMutations,
     SettlementMutations,
+    WebhookMutations,
 ):
     pass
 
 
 @strawberry.type
-class Subscription(EventSubscriptions):
+class Subscription(EventSubscriptions, LiveSubscriptions):
     pass
-
-
-def _should_mask(error: GraphQLError) -> bool:
-    """Parse and validation errors and PublicErrors are for clients; anything else is a bug."""
-    original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        return False
-    return not isinstance(original, PublicError)
 
 
 def build_schema() -> strawberry.Schema:
@@ -71,14 +68,19 @@ def build_schema() -> strawberry.Schema:
     extensions: list[Any] = [
         *security_extensions(Query, Mutation, Subscription),
         lambda: ValidationCache(maxsize=256),
-        lambda: MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error."),
+        MaskUnexpectedErrors,
+        OperationObserver,
     ]
+    # After the guard: mutations are timed and counted by result, refusals included.
+    observe_mutations(Mutation)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map={MinorUnits: MINOR_UNITS_SCALAR}),
         extensions=extensions,
+        # Subscription values render once per group of alike subscribers (app.pubsub.render).
+        execution_context_class=subscription_render_groups().executor_class,
     )
 
 

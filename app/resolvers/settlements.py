@@ -29,13 +29,14 @@ from app.schema.settlements import (
     VoidSettlementPayload,
     VoidSettlementResult,
 )
+from app.services import settlement_queries
 from app.services import settlements as settlement_service
 
 
-def _settlement_filter(raw: SettlementFilter | None) -> settlement_service.SettlementFilter:
+def _settlement_filter(raw: SettlementFilter | None) -> settlement_queries.SettlementFilter:
     if raw is None:
-        return settlement_service.SettlementFilter()
-    return settlement_service.SettlementFilter(
+        return settlement_queries.SettlementFilter()
+    return settlement_queries.SettlementFilter(
         client_id=parse_id(raw.client_id, "clientId", type_name="Organization"),
         statuses=tuple(raw.status or ()),
     )
@@ -95,7 +96,7 @@ class SettlementQueries:
             limit = page_size(first, info.context.runtime.settings.page_size_max)
             settlement_filter = _settlement_filter(filter)
             async with info.context.reads() as session:
-                page = await settlement_service.list_settlements(
+                page = await settlement_queries.list_settlements(
                     session,
                     settlement_filter,
                     actor=info.context.actor,

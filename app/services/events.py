@@ -15,6 +15,8 @@ from app.models.events import Event
 OPERATOR = "operator"
 PUBLIC = "public"
 EVENTS_APPENDED = "devicegraph.events_appended"
+EVENTS_PENDING = "devicegraph.events_pending"
+"""How many events the session's transaction appended (counted at commit for /metrics)."""
 
 
 def buyer_audience(organization_id: int) -> str:
@@ -50,6 +52,7 @@ def append_event(
     )
     session.add(event)
     session.info[EVENTS_APPENDED] = True
+    session.info[EVENTS_PENDING] = session.info.get(EVENTS_PENDING, 0) + 1
     return event
 
 

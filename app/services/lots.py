@@ -2,7 +2,7 @@
 
 OPEN -> RECEIVING -> RECONCILED -> CLOSED (``LOT_TRANSITIONS``). The received count is never
 stored (rule 10): it is the number of device rows on the lot, so missing and extra units show
-the moment a device is received.
+the moment a device is received (``app.services.lot_queries`` counts them and reads lots).
 
 Receiving a batch is all or nothing: every item is validated (identifiers, specs, duplicates
 within the batch and against devices already received) before anything is written, and if any
@@ -14,14 +14,13 @@ reconcile than a refused one.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.domain.actors import Actor, ActorKind
+from app.domain.actors import Actor
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.statuses import LOT_TRANSITIONS, LotStatus, OrganizationKind
 from app.domain.transitions import ensure_version
@@ -30,24 +29,11 @@ from app.services import devices as device_service
 from app.services.common import lock, record, transition
 from app.services.events import OPERATOR, client_audience
 from app.services.idempotency import run_once
-from app.services.paging import Page, paginate
+from app.services.lot_queries import counts
 
 MAX_BATCH = 500
 MAX_EXPECTED = 100_000
 RECEIVABLE = (LotStatus.OPEN, LotStatus.RECEIVING)
-
-
-class LotSort(StrEnum):
-    NEWEST = "NEWEST"
-    """Most recently created first (the default)."""
-    OLDEST = "OLDEST"
-    REFERENCE = "REFERENCE"
-
-
-@dataclass(frozen=True, slots=True)
-class LotFilter:
-    client_id: int | None = None
-    statuses: tuple[LotStatus, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,27 +69,6 @@ class BatchRefused(DomainError):
 
 
 @dataclass(frozen=True, slots=True)
-class LotCounts:
-    expected: int
-    received: int
-
-    @property
-    def missing(self) -> int:
-        return max(0, self.expected - self.received)
-
-    @property
-    def extra(self) -> int:
-        return max(0, self.received - self.expected)
-
-    def changes(self) -> dict[str, int]:
-        return {
-            "receivedCount": self.received,
-            "missingCount": self.missing,
-            "extraCount": self.extra,
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class Receipt:
     lot: Lot
     devices: list[Device]
@@ -112,24 +77,6 @@ class Receipt:
 
 def lot_audiences(lot: Lot) -> list[str]:
     return [OPERATOR, client_audience(lot.client_id)]
-
-
-async def received_counts(session: AsyncSession, lot_ids: list[int]) -> dict[int, int]:
-    """Rule 10: how many devices each lot has, counted from the device rows."""
-    if not lot_ids:
-        return {}
-    rows = await session.execute(
-        select(Device.lot_id, func.count())
-        .where(Device.lot_id.in_(lot_ids))
-        .group_by(Device.lot_id)
-    )
-    found = {int(lot_id): int(count) for lot_id, count in rows.all() if lot_id is not None}
-    return {lot_id: found.get(lot_id, 0) for lot_id in lot_ids}
-
-
-async def counts(session: AsyncSession, lot: Lot) -> LotCounts:
-    received = (await received_counts(session, [lot.id]))[lot.id]
-    return LotCounts(expected=lot.expected_count, received=received)
 
 
 # --- Create --------------------------------------------------------------------------------
@@ -455,59 +402,3 @@ async def close_lot(
 async def _load_lot(sessions: async_sessionmaker[AsyncSession], lot_id: int) -> Lot:
     async with sessions() as session:
         return await session.get_one(Lot, lot_id)
-
-
-# --- Look-ups ------------------------------------------------------------------------------
-
-
-def visibility(actor: Actor) -> list[ColumnElement[bool]]:
-    """Operators see every lot, a client its own; buyers and nobody see none."""
-    if actor.kind is ActorKind.ANONYMOUS:
-        raise DomainError(ErrorCode.UNAUTHENTICATED, "Sign in to see lots.")
-    if actor.is_operator:
-        return []
-    if actor.is_client and actor.organization_id is not None:
-        return [Lot.client_id == actor.organization_id]
-    raise DomainError(ErrorCode.FORBIDDEN, "Lots are the warehouse's and their clients'.")
-
-
-def may_see(actor: Actor, lot: Lot) -> bool:
-    if actor.is_operator:
-        return True
-    return actor.is_client and actor.organization_id == lot.client_id
-
-
-async def get_lot(session: AsyncSession, lot_id: int, *, actor: Actor) -> Lot | None:
-    """The lot, or None when it does not exist or the actor may not see it."""
-    visibility(actor)
-    lot = await session.get(Lot, lot_id)
-    return lot if lot is not None and may_see(actor, lot) else None
-
-
-async def list_lots(
-    session: AsyncSession,
-    lot_filter: LotFilter,
-    *,
-    actor: Actor,
-    after: list[Any] | None,
-    limit: int,
-    sort: LotSort = LotSort.NEWEST,
-) -> Page[Lot]:
-    conditions = visibility(actor)
-    if lot_filter.client_id is not None:
-        conditions.append(Lot.client_id == lot_filter.client_id)
-    if lot_filter.statuses:
-        conditions.append(Lot.status.in_(lot_filter.statuses))
-    statement = select(Lot).where(*conditions)
-    if sort is LotSort.REFERENCE:
-        return await paginate(
-            session, statement, id_column=Lot.id, sort=Lot.reference, after=after, limit=limit
-        )
-    return await paginate(
-        session,
-        statement,
-        id_column=Lot.id,
-        descending=sort is LotSort.NEWEST,
-        after=after,
-        limit=limit,
-    )

@@ -1,5 +1,7 @@
 """Offers: make, counter, accept, reject, withdraw and expire them (rules 2, 3, 4, 8, 9).
 
+Reading offers (who sees which, pages) is in ``app.services.offer_queries``.
+
 Lock order, as everywhere: the listing, then the device (inside orders.place_order), then
 offers. Reject and withdraw touch one offer only and lock just that row.
 
@@ -35,7 +37,6 @@ from app.domain.offers import (
     ensure_offer_amount,
     is_due,
     other_party,
-    party_of,
 )
 from app.domain.statuses import (
     OFFER_TRANSITIONS,
@@ -50,18 +51,9 @@ from app.services import orders
 from app.services.common import lock, record, transition
 from app.services.events import OPERATOR, buyer_audience
 from app.services.idempotency import run_once
-from app.services.paging import Page, paginate
+from app.services.offer_queries import negotiating_party
 
 EXPIRY_ACTOR = system("offer-expiry")
-
-
-@dataclass(frozen=True, slots=True)
-class OfferFilter:
-    listing_id: int | None = None
-    statuses: tuple[OfferStatus, ...] = ()
-    from_party: OfferParty | None = None
-    mine: bool = False
-    """Offers made by the viewer's side: a buyer's own offers, or the seller's counters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +73,6 @@ class AcceptResult:
 def _audiences(offer: Offer) -> list[str]:
     """An offer is between the operator and one buyer; never public, never the client's."""
     return [OPERATOR, buyer_audience(offer.buyer_id)]
-
-
-def _side(actor: Actor) -> OfferParty:
-    side = party_of(actor)
-    if side is None:
-        raise DomainError(ErrorCode.FORBIDDEN, "Only buyers and the seller negotiate offers.")
-    return side
 
 
 def _not_found() -> DomainError:
@@ -183,7 +168,7 @@ async def make_offer(
     now: datetime | None = None,
 ) -> Offer:
     """A buyer's offer on an ACTIVE listing (rule 3), one pending per buyer and listing."""
-    if _side(actor) is not OfferParty.BUYER or actor.organization_id is None:
+    if negotiating_party(actor) is not OfferParty.BUYER or actor.organization_id is None:
         raise DomainError(ErrorCode.FORBIDDEN, "Only a buyer makes offers on listings.")
     buyer_id = actor.organization_id
 
@@ -252,7 +237,7 @@ async def _lock_for_answer(
     target: OfferStatus,
 ) -> Offer:
     """The offer, visible to the actor, answered (or withdrawn) by the right party, pending."""
-    side = _side(actor)
+    side = negotiating_party(actor)
     seen = await _load_visible(session, offer_id, actor)
     if target is OfferStatus.WITHDRAWN:
         ensure_making_party(seen.from_party, side)
@@ -293,7 +278,7 @@ async def counter_offer(
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         moment = now or utcnow()
-        side = _side(actor)
+        side = negotiating_party(actor)
         seen = await _load_visible(session, offer_id, actor)
         ensure_answering_party(seen.from_party, side)
         listing = await lock(session, Listing, seen.listing_id, field="offerId")
@@ -376,7 +361,7 @@ async def accept_offer(
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         moment = now or utcnow()
-        side = _side(actor)
+        side = negotiating_party(actor)
         seen = await _load_visible(session, offer_id, actor)
         ensure_answering_party(seen.from_party, side)
         listing = await lock(session, Listing, seen.listing_id, field="offerId")
@@ -561,39 +546,3 @@ async def expire_due_offers(
         total += expired
         if len(due) < limit or expired == 0:
             return total
-
-
-# --- Reading -------------------------------------------------------------------------------
-
-
-async def list_offers(
-    session: AsyncSession,
-    offer_filter: OfferFilter,
-    *,
-    actor: Actor,
-    after: list[Any] | None,
-    limit: int,
-) -> Page[Offer]:
-    """Newest first. Operators see every offer; a buyer only its own; anyone else none."""
-    side = _side(actor)
-    statement = select(Offer)
-    if side is OfferParty.BUYER:
-        statement = statement.where(Offer.buyer_id == actor.organization_id)
-    if offer_filter.listing_id is not None:
-        statement = statement.where(Offer.listing_id == offer_filter.listing_id)
-    if offer_filter.statuses:
-        statement = statement.where(Offer.status.in_(offer_filter.statuses))
-    if offer_filter.from_party is not None:
-        statement = statement.where(Offer.from_party == offer_filter.from_party)
-    if offer_filter.mine:
-        statement = statement.where(Offer.from_party == side)
-    return await paginate(
-        session, statement, id_column=Offer.id, descending=True, after=after, limit=limit
-    )
-
-
-async def get_offer(session: AsyncSession, offer_id: int, *, actor: Actor) -> Offer | None:
-    offer = await session.get(Offer, offer_id)
-    if offer is None or not can_see_offer(actor, offer.buyer_id):
-        return None
-    return offer

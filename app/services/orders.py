@@ -6,8 +6,8 @@ Who may do what (DOMAIN.md's parties, app.auth.policy's permissions):
 - cancel: operators with MANAGE_ORDERS while the order is PENDING or CONFIRMED; the buyer
   itself while it is PENDING only. Once confirmed the order is paid or invoiced, so undoing it
   is the refurbisher's decision: a buyer gets FORBIDDEN and asks sales.
-- read: operators see every order, a buyer only its own (another buyer's order is "not found"),
-  a client none (FORBIDDEN: clients see sale outcomes through their devices and settlements).
+- read: operators see every order, a buyer only its own, a client none
+  (``app.services.order_queries``).
 
 Listing and device statuses follow the order as app.services.inventory describes. Every use
 case locks the order first, then each line's listing and device in listing id order.
@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.policy import Permission, require
-from app.domain.actors import Actor, ActorKind
+from app.domain.actors import Actor
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.statuses import (
     ORDER_TRANSITIONS,
@@ -37,7 +37,6 @@ from app.services import inventory
 from app.services.common import lock, record, transition
 from app.services.events import OPERATOR, buyer_audience
 from app.services.idempotency import Work, run_once
-from app.services.paging import Page, paginate
 
 MAX_LINES = 100
 MAX_REASON = 500
@@ -50,12 +49,6 @@ class LineRequest:
     listing_id: int
     price_minor: int | None = None
     """An agreed price (an accepted offer); None takes the listing's price."""
-
-
-@dataclass(frozen=True, slots=True)
-class OrderFilter:
-    statuses: tuple[OrderStatus, ...] = ()
-    buyer_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,67 +270,8 @@ async def complete_order(
     return await load_order(sessions, result["orderId"])
 
 
-# --- Reading -----------------------------------------------------------------------------------
-
-
-def visible_buyer(actor: Actor) -> int | None:
-    """Whose orders ``actor`` may see: None for all (operators), a buyer's own id, or refused."""
-    if actor.kind is ActorKind.ANONYMOUS:
-        raise DomainError(ErrorCode.UNAUTHENTICATED, "Sign in to see orders.")
-    if actor.is_operator:
-        return None
-    if actor.is_buyer and actor.organization_id is not None:
-        return actor.organization_id
-    raise DomainError(ErrorCode.FORBIDDEN, "Orders are seen by the refurbisher and their buyer.")
-
-
-def may_see(actor: Actor, buyer_id: int) -> bool:
-    """The row-level check for one order (or its shipments), without raising."""
-    if actor.is_operator:
-        return True
-    return actor.is_buyer and actor.organization_id == buyer_id
-
-
-async def get_order(session: AsyncSession, order_id: int, *, actor: Actor) -> Order | None:
-    """The order if ``actor`` may see it; None if it does not exist or is someone else's."""
-    scope = visible_buyer(actor)
-    order = await session.get(Order, order_id)
-    if order is None or (scope is not None and order.buyer_id != scope):
-        return None
-    return order
-
-
-async def list_orders(
-    session: AsyncSession,
-    order_filter: OrderFilter,
-    *,
-    actor: Actor,
-    newest_first: bool = True,
-    after: list[Any] | None = None,
-    limit: int,
-) -> Page[Order]:
-    """A page of the orders ``actor`` may see, newest (or oldest) first, and how many match."""
-    conditions: list[ColumnElement[bool]] = []
-    scope = visible_buyer(actor)
-    if scope is not None:
-        conditions.append(Order.buyer_id == scope)
-    if order_filter.statuses:
-        conditions.append(Order.status.in_(order_filter.statuses))
-    if order_filter.buyer_id is not None:
-        conditions.append(Order.buyer_id == order_filter.buyer_id)
-    # Ids are handed out as orders are placed, so id order is placement order. (Sorting on
-    # created_at would need paging to parse datetime cursors of UTCDateTime columns.)
-    return await paginate(
-        session,
-        select(Order).where(*conditions),
-        id_column=Order.id,
-        descending=newest_first,
-        after=after,
-        limit=limit,
-    )
-
-
 async def load_order(sessions: Sessions, order_id: int) -> Order:
+    """The order as committed, read after a use case's transaction."""
     async with sessions() as session:
         return await session.get_one(Order, order_id)
 

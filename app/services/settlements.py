@@ -26,7 +26,8 @@ no active settlement line holds yet, and writes one line per device with the amo
   settled again by a later generation. The voided settlement keeps its lines as history.
 
 Visibility: operators see every settlement; a client sees its own (lines show the device and
-the amounts, never the buyer); buyers and anonymous callers are refused.
+the amounts, never the buyer); buyers and anonymous callers are refused. Reading settlements is
+in ``app.services.settlement_queries``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,9 +46,7 @@ from app.domain.errors import DomainError, ErrorCode
 from app.domain.settlements import (
     SettlementLineAmounts,
     SettlementTotals,
-    ensure_may_view,
     line_amounts,
-    may_view,
     totals,
 )
 from app.domain.statuses import (
@@ -62,7 +61,6 @@ from app.models import Device, Order, OrderLine, Organization, Settlement, Settl
 from app.services.common import lock, record, transition
 from app.services.events import OPERATOR, client_audience
 from app.services.idempotency import run_once
-from app.services.paging import Page, paginate
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -76,12 +74,6 @@ _OPERATIONS = {
     SettlementStatus.PAID: "paySettlement",
     SettlementStatus.VOID: "voidSettlement",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class SettlementFilter:
-    client_id: int | None = None
-    statuses: tuple[SettlementStatus, ...] = ()
 
 
 # --- Amounts -----------------------------------------------------------------------------
@@ -414,40 +406,3 @@ async def void_settlement(
 async def _load(sessions: Sessions, settlement_id: int) -> Settlement:
     async with sessions() as session:
         return await session.get_one(Settlement, settlement_id)
-
-
-# --- Reading -----------------------------------------------------------------------------
-
-
-async def get_settlement(
-    session: AsyncSession, settlement_id: int, *, actor: Actor
-) -> Settlement | None:
-    """One settlement, or None when it does not exist or the actor may not see it."""
-    ensure_may_view(actor)
-    settlement = await session.get(Settlement, settlement_id)
-    if settlement is None or not may_view(actor, settlement.client_id):
-        return None
-    return settlement
-
-
-async def list_settlements(
-    session: AsyncSession,
-    settlement_filter: SettlementFilter,
-    *,
-    actor: Actor,
-    after: list[Any] | None,
-    limit: int,
-) -> Page[Settlement]:
-    """Newest first; a client gets only its own, whatever client the filter names."""
-    ensure_may_view(actor)
-    conditions: list[ColumnElement[bool]] = []
-    if actor.is_client:
-        conditions.append(Settlement.client_id == actor.organization_id)
-    if settlement_filter.client_id is not None:
-        conditions.append(Settlement.client_id == settlement_filter.client_id)
-    if settlement_filter.statuses:
-        conditions.append(Settlement.status.in_(settlement_filter.statuses))
-    statement = select(Settlement).where(*conditions)
-    return await paginate(
-        session, statement, id_column=Settlement.id, descending=True, after=after, limit=limit
-    )

@@ -37,6 +37,7 @@ from app.models import Order, Shipment
 from app.models.base import utcnow
 from app.services import inventory
 from app.services.common import lock, record, transition
+from app.services.order_queries import visible_buyer
 from app.services.orders import (
     Sessions,
     clean_text,
@@ -44,7 +45,6 @@ from app.services.orders import (
     once,
     order_audiences,
     record_order,
-    visible_buyer,
 )
 from app.services.paging import Page, paginate
 

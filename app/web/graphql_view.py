@@ -15,10 +15,12 @@ then answer UNAUTHENTICATED); a payload whose token is not a string is refused (
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from cross_web import HTTPException
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -31,9 +33,14 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from app.auth.sessions import actor_for_token, bearer_token
+from app.pubsub.render import shared_frame
 from app.resolvers.context import Context
+from app.resolvers.masking import UNAVAILABLE_MESSAGE, is_unavailable
 from app.runtime import Runtime
+from app.web.sockets import LegacyWSHandler, LiveSocket, SocketRegistry, TransportWSHandler
 from app.web.static_site import graphiql_redirect
+
+log = logging.getLogger(__name__)
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 _CODES = {
@@ -50,6 +57,8 @@ class SocketContext(Context):
     """A websocket's context: strawberry stores the connection_init payload here."""
 
     connection_params: dict[str, object] | None = None
+    socket: LiveSocket | None = None
+    """The protocol handler, for app.web.sockets.SocketRegistry to close the socket."""
 
 
 def token_from_connection_params(params: object) -> str | None:
@@ -80,11 +89,25 @@ def accepts_graphql_response(request: Request) -> bool:
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
         from app.resolvers.root import schema
 
+        settings = runtime.settings
+        kwargs.setdefault(
+            "max_subscriptions_per_connection", settings.ws_max_subscriptions_per_connection
+        )
         super().__init__(schema, **kwargs)
         self.runtime = runtime
+        # Open sockets by identity: limits, revocation, re-checks (app.web.sockets).
+        self.sockets = SocketRegistry(
+            runtime.sessions,
+            reads=runtime.reads,
+            max_per_identity=settings.ws_max_connections_per_identity,
+            recheck_interval=settings.ws_recheck_interval,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,6 +119,21 @@ class GraphQLView(GraphQL[Context, None]):
         response: Response
         try:
             response = await self.run(request)
+        except (SQLAlchemyError, ConnectionError, TimeoutError) as exc:
+            if not is_unavailable(exc):
+                raise
+            # Reading the caller's token needs the database; without it, say so with a code.
+            log.warning("GraphQL request refused: the database is unavailable (%r)", exc)
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {"message": UNAVAILABLE_MESSAGE, "extensions": {"code": "UNAVAILABLE"}}
+                    ]
+                },
+                status_code=503,
+                media_type=media_type,
+                headers={"Retry-After": "1"},
+            )
         except HTTPException as exc:
             status = exc.status_code
             if request.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
@@ -120,6 +158,12 @@ class GraphQLView(GraphQL[Context, None]):
                 if preferred and getattr(request.state, "graphql_request_error", False):
                     response.status_code = 400
         await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> str | bytes:
+        """A message carrying a rendering its subscription group shares reuses its encoded
+        payload (app.pubsub.render); anything else is encoded as usual."""
+        frame = shared_frame(data, super().encode_json)
+        return frame if frame is not None else super().encode_json(data)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """A browser on /graphql gets the self-hosted GraphiQL, not strawberry's CDN page."""
@@ -148,6 +192,10 @@ class GraphQLView(GraphQL[Context, None]):
         if token is not None:
             context.token = token
             context.actor = await actor_for_token(self.runtime.sessions, token)
+        if isinstance(context, SocketContext):
+            client = context.request.client
+            # Raises SocketRefused (4403 with its reason) past the connections per identity.
+            self.sockets.admit(context, client_host=client.host if client else None)
         acknowledged: UnsetType = UNSET  # a plain connection_ack
         return acknowledged
 

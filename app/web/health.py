@@ -18,7 +18,8 @@ async def healthz(request: Request) -> JSONResponse:
 
 async def readyz(request: Request) -> JSONResponse:
     """Ready when the database answers, the broadcast listener is alive and the event tail
-    reads the log (it polls every second, so a recent read means it is healthy)."""
+    does not lag: it read the log successfully within ``ready_max_lag_seconds`` (it polls every
+    second) and is not working through a backlog older than that (docs/live.md, Readiness)."""
     runtime: Runtime = request.app.state.runtime
     checks: dict[str, dict[str, object]] = {}
     try:
@@ -35,7 +36,14 @@ async def readyz(request: Request) -> JSONResponse:
         "reconnects": wakeups.reconnects,
         **({"error": wakeups.last_error} if not wakeups.alive and wakeups.last_error else {}),
     }
-    checks["tail"] = runtime.tail.status()
+    max_lag = runtime.settings.ready_max_lag_seconds
+    problem = runtime.tail.readiness_problem(max_lag)
+    checks["tail"] = {
+        **runtime.tail.status(),
+        "ok": problem is None,
+        "max_lag_seconds": max_lag,
+        **({"problem": problem} if problem else {}),
+    }
     ready = all(check["ok"] for check in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks},

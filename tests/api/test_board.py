@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.statuses import CosmeticGrade, DeviceStatus, ListingStatus, OfferParty
 from app.models import Device, Listing
+from tests.support.auth import token_for
 from tests.support.databases import count_statements
+from tests.support.events import reload
 from tests.support.graphql import GraphQLClient
 from tests.support.server import RunningServer
 from tests.support.trade import (
@@ -25,9 +27,7 @@ from tests.support.trade import (
     global_id,
     gql_data,
     gql_errors,
-    reload,
     snapshot,
-    token_for,
 )
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -301,18 +301,29 @@ async def unreachable_database_http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def test_unexpected_exceptions_are_masked(
+async def test_an_unreachable_database_is_unavailable_without_its_details(
     unreachable_database_http: httpx.AsyncClient,
 ) -> None:
-    """signIn needs the database, which refuses connections: a bug-like failure."""
+    """signIn needs the database, which refuses connections: the client may retry, and
+    learns nothing about the server's insides."""
     sign_in = 'mutation { signIn(email: "a@b.test", password: "pw") { __typename } }'
     response = await unreachable_database_http.post("/graphql", json={"query": sign_in})
     assert response.status_code == 200
     body = response.json()
     assert body["data"] is None
     [error] = body["errors"]
-    assert error["message"] == "Unexpected error."
+    assert error["extensions"] == {"code": "UNAVAILABLE"}
+    assert error["message"].startswith("The database cannot be reached right now.")
     assert error["path"] == ["signIn"]
+
+    signed_in = await unreachable_database_http.post(
+        "/graphql",
+        json={"query": "{ viewer { __typename } }"},
+        headers={"Authorization": "Bearer dgs_" + "x" * 40},
+    )  # the token cannot be checked: refused before execution, with a status that says so
+    assert signed_in.status_code == 503
+    assert signed_in.headers["retry-after"] == "1"
+    assert signed_in.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
     text = response.text.lower()
     for leak in ("connect", "refused", "127.0.0.1", "errno", "traceback", "asyncpg"):
         assert leak not in text, response.text

@@ -41,6 +41,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.statuses import ListingStatus
 from app.resolvers.root import schema
+from tests.support.auth import token_for
+from tests.support.events import events_after, last_event_id
 from tests.support.factories import make_imei
 from tests.support.graphql import GraphQLClient
 from tests.support.trade import (
@@ -49,11 +51,8 @@ from tests.support.trade import (
     create_listing,
     create_offer,
     create_world,
-    events_after,
     gql_data,
-    last_event_id,
     snapshot,
-    token_for,
 )
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -106,10 +105,15 @@ CHANGE_PREFIXES = (
     "reconcile",
     "close",
     "receiveLot",
+    "update",
+    "disable",
+    "enable",
+    "replay",
+    "rotate",
 )
 """Mutations that act on an existing versioned entity: they take expectedVersion."""
 
-CREATE_PREFIXES = ("create", "make", "buy", "generate", "receiveDevice")
+CREATE_PREFIXES = ("create", "make", "buy", "generate", "receiveDevice", "register")
 """Mutations that create the entity they are about: nothing to have seen a version of."""
 
 KNOWN = frozenset(

@@ -12,20 +12,18 @@ from strawberry.relay import GlobalID
 
 from app.domain.statuses import DeviceStatus, ListingStatus, OfferParty, OfferStatus, OrderStatus
 from app.models import Device, Listing, Offer, Order, OrderLine
+from tests.support.auth import token_for
+from tests.support.events import events_after, last_event_id, reload
 from tests.support.graphql import GraphQLClient
 from tests.support.trade import (
     World,
     create_listing,
     create_offer,
     create_world,
-    events_after,
     global_id,
     gql_data,
     gql_errors,
-    last_event_id,
-    reload,
     snapshot,
-    token_for,
 )
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -11,17 +11,11 @@ from strawberry.relay import GlobalID
 
 from app.domain.statuses import Role
 from app.models import Organization
+from tests.support.auth import create_operator, create_user, sign_in
 from tests.support.databases import count_statements
 from tests.support.factories import create_buyer, create_client
 from tests.support.graphql import GraphQLClient
-from tests.support.orders import (
-    Listed,
-    SignedIn,
-    create_listed_device,
-    create_operator_org,
-    sign_in_as,
-    snapshot,
-)
+from tests.support.orders import Listed, create_listed_device, snapshot
 from tests.support.server import RunningServer
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -144,39 +138,44 @@ def gid(type_name: str, row_id: int) -> str:
 @dataclass
 class People:
     buyer_org: Organization
-    buyer: SignedIn
-    other_buyer: SignedIn
-    sales: SignedIn
-    warehouse: SignedIn
-    client: SignedIn
-    anonymous: SignedIn
+    buyer: GraphQLClient
+    other_buyer: GraphQLClient
+    sales: GraphQLClient
+    warehouse: GraphQLClient
+    client: GraphQLClient
+    anonymous: GraphQLClient
 
 
 @pytest.fixture
 async def people(graphql: GraphQLClient, sessions: Sessions) -> People:
-    operator = await create_operator_org(sessions)
+    operator = await create_operator(sessions)
     buyer_org = await create_buyer(sessions, name="Phones4Trade")
+
+    async def member(organization: Organization, role: Role) -> GraphQLClient:
+        """A new user of ``organization``, signed in through the API."""
+        return await sign_in(graphql, await create_user(sessions, organization, role))
+
     return People(
         buyer_org=buyer_org,
-        buyer=await sign_in_as(graphql, sessions, buyer_org, Role.BUYER),
-        other_buyer=await sign_in_as(graphql, sessions, await create_buyer(sessions), Role.BUYER),
-        sales=await sign_in_as(graphql, sessions, operator, Role.SALES),
-        warehouse=await sign_in_as(graphql, sessions, operator, Role.WAREHOUSE),
-        client=await sign_in_as(graphql, sessions, await create_client(sessions), Role.VIEWER),
-        anonymous=SignedIn(graphql, "no-such-token"),
+        buyer=await member(buyer_org, Role.BUYER),
+        other_buyer=await member(await create_buyer(sessions), Role.BUYER),
+        sales=await member(operator, Role.SALES),
+        warehouse=await member(operator, Role.WAREHOUSE),
+        client=await member(await create_client(sessions), Role.VIEWER),
+        anonymous=graphql.as_("no-such-token"),
     )
 
 
-async def call(who: SignedIn, query: str, variables: dict[str, Any], field: str) -> Any:
+async def call(who: GraphQLClient, query: str, variables: dict[str, Any], field: str) -> Any:
     return (await who.data(query, variables))[field]
 
 
-async def buy(who: SignedIn, *listed: Listed, key: str | None = None) -> Any:
+async def buy(who: GraphQLClient, *listed: Listed, key: str | None = None) -> Any:
     ids = [gid("Listing", item.listing_id) for item in listed]
     return await call(who, BUY, {"ids": ids, "key": key}, "buyListings")
 
 
-async def bought(who: SignedIn, *listed: Listed) -> dict[str, Any]:
+async def bought(who: GraphQLClient, *listed: Listed) -> dict[str, Any]:
     result = await buy(who, *listed)
     assert result["__typename"] == "BuyListingsPayload", result
     order: dict[str, Any] = result["order"]
@@ -261,7 +260,7 @@ async def test_buying_with_a_key_is_idempotent(sessions: Sessions, people: Peopl
     assert await snapshot(sessions) == before
 
 
-async def bought_with_key(who: SignedIn, listed: Listed, key: str) -> dict[str, Any]:
+async def bought_with_key(who: GraphQLClient, listed: Listed, key: str) -> dict[str, Any]:
     result = await buy(who, listed, key=key)
     assert result["__typename"] == "BuyListingsPayload", result
     order: dict[str, Any] = result["order"]

@@ -28,6 +28,7 @@ from graphql import (
     is_leaf_type,
     is_union_type,
 )
+from strawberry.relay import GlobalID
 
 from app.auth.policy import FIELD_VISIBILITY, ROOT_RULES, Sees, decide
 from app.auth.sessions import TOKEN_PREFIX, token_hash
@@ -70,6 +71,8 @@ def _none(_world: World) -> str:
 TEMPLATES: dict[str, Template] = {
     "Query.viewer": _none,
     "Query.apiKeys": _none,
+    "Query.webhookEndpoints": _none,
+    "Query.webhookDeliveries": lambda _world: f"endpointId: {MISSING}",
     "Query.device": _id("Device", "device_id"),
     "Query.devices": _none,
     "Query.lot": _id("Lot", "lot_id"),
@@ -125,7 +128,18 @@ TEMPLATES: dict[str, Template] = {
     "Mutation.approveSettlement": _input(f"id: {MISSING}"),
     "Mutation.paySettlement": _input(f"id: {MISSING}"),
     "Mutation.voidSettlement": _input(f"id: {MISSING}"),
+    "Mutation.registerWebhookEndpoint": _input('url: "ftp://nowhere.invalid/"'),
+    "Mutation.updateWebhookEndpoint": _input(f"endpointId: {MISSING}"),
+    "Mutation.disableWebhookEndpoint": _input(f"endpointId: {MISSING}"),
+    "Mutation.enableWebhookEndpoint": _input(f"endpointId: {MISSING}"),
+    "Mutation.replayWebhookEndpoint": _input(f'endpointId: {MISSING}, after: "ZXYxOjA6MA"'),
+    "Mutation.rotateWebhookSecret": _input(f"endpointId: {MISSING}"),
     "Subscription.events": lambda _world: "after: $after",
+    "Subscription.listingBoard": lambda _world: "first: 1",
+    "Subscription.order": lambda _world: f'id: "{GlobalID("Order", "999999")}"',
+    "Subscription.device": lambda _world: f'id: "{GlobalID("Device", "999999")}"',
+    "Subscription.offers": lambda _world: "mine: true, first: 1",
+    "Subscription.settlements": lambda _world: "first: 1",
 }
 
 
@@ -289,7 +303,6 @@ SUBSCRIBE = "subscription($after: String) { events(after: $after) { cursor type 
 async def test_subscription_matrix_sqlite(sqlite_stack: Stack) -> None:
     """Through a websocket: the backlog for those allowed, the refusal for the others."""
     assert set(TEMPLATES) >= {c for c in ROOT_FIELDS if c.startswith("Subscription.")}
-    assert [c for c in ROOT_FIELDS if c.startswith("Subscription.")] == ["Subscription.events"]
     wrong = []
     for role in ROLES:
         caller = sqlite_stack.world.callers[role]
@@ -308,6 +321,42 @@ async def test_subscription_matrix_sqlite(sqlite_stack: Stack) -> None:
             ] == [expected.code.value]
         if not ok:
             wrong.append((role, expected, message))
+    assert not wrong, wrong
+
+
+DOMAIN_SUBSCRIPTIONS = sorted(
+    c for c in ROOT_FIELDS if c.startswith("Subscription.") and c != "Subscription.events"
+)
+
+
+async def test_domain_subscription_matrix_sqlite(sqlite_stack: Stack) -> None:
+    """Each role's first message: the refusal where the policy refuses, and where it allows
+    no refusal (a snapshot, or NOT_FOUND for ids that do not exist)."""
+    wrong = []
+    for role in ROLES:
+        caller = sqlite_stack.world.callers[role]
+        async with GraphQLSocket.connect(
+            sqlite_stack.server.graphql_ws_url, token=caller.token
+        ) as socket:
+            for coordinate in DOMAIN_SUBSCRIPTIONS:
+                expected = decide(caller.actor, coordinate)
+                op = await socket.subscribe(operation(coordinate, sqlite_stack.world))
+                message = await socket.message(op)
+                await socket.complete(op)
+                errors = (
+                    message["payload"]
+                    if message["type"] == "error"
+                    else message["payload"].get("errors") or []
+                )
+                codes = [(error.get("extensions") or {}).get("code") for error in errors]
+                if expected is None:
+                    ok = not set(codes) & set(REFUSALS) and all(
+                        error["message"] != "Unexpected error." for error in errors
+                    )
+                else:
+                    ok = message["type"] == "error" and codes == [expected.code.value]
+                if not ok:
+                    wrong.append((coordinate, role, expected, message))
     assert not wrong, wrong
 
 

@@ -12,20 +12,11 @@ from strawberry.relay import GlobalID
 
 from app.domain.statuses import Role
 from app.models import Organization
+from tests.support.auth import create_operator, create_user, sign_in
 from tests.support.databases import count_statements
 from tests.support.graphql import GraphQLClient
 from tests.support.server import RunningServer
-from tests.support.settlements import (
-    at,
-    counts,
-    create_buyer,
-    create_client,
-    create_operator,
-    create_user,
-    day,
-    deliver,
-    sign_in,
-)
+from tests.support.settlements import at, counts, create_buyer, create_client, day, deliver
 
 Sessions = async_sessionmaker[AsyncSession]
 Headers = dict[str, str]
@@ -116,7 +107,7 @@ class World:
                 "buyer_user": (self.buyer, Role.BUYER),
             }[who]
             user = await create_user(self.sessions, organization, role)
-            self._headers[who] = await sign_in(self.http, user)
+            self._headers[who] = (await sign_in(GraphQLClient(self.http), user)).headers
         return self._headers[who]
 
     @property

@@ -11,21 +11,13 @@ from strawberry.relay import GlobalID
 
 from app.domain.statuses import DeviceStatus, ListingStatus, LotStatus, OfferStatus, Role
 from app.models import Listing, Offer, Organization
+from tests.support.auth import PASSWORD, Person, create_operator, create_person
 from tests.support.databases import count_statements
+from tests.support.events import reload
 from tests.support.factories import create_buyer, create_client, create_lot, make_imei
 from tests.support.graphql import GraphQLClient
 from tests.support.server import RunningServer
-from tests.support.warehouse import (
-    PASSWORD,
-    Caller,
-    Person,
-    create_device,
-    create_operator,
-    create_person,
-    put_on_sale,
-    reload,
-    snapshot,
-)
+from tests.support.warehouse import create_device, put_on_sale, snapshot
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -178,13 +170,13 @@ async def people(sessions: Sessions, client: Organization) -> dict[str, Person]:
 
 @pytest.fixture
 def as_(graphql: GraphQLClient, people: dict[str, Person]) -> Any:
-    def caller(name: str | None) -> Caller:
-        return Caller(graphql, people[name] if name is not None else None)
+    def caller(name: str | None) -> GraphQLClient:
+        return graphql.as_(people[name] if name is not None else None)
 
     return caller
 
 
-async def mutate(caller: Caller, query: str, input: dict[str, Any]) -> dict[str, Any]:
+async def mutate(caller: GraphQLClient, query: str, input: dict[str, Any]) -> dict[str, Any]:
     data = await caller.data(query, {"input": input})
     [result] = data.values()
     assert isinstance(result, dict)

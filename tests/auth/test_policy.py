@@ -64,6 +64,10 @@ ORDER_WORK = {"admin", "sales", "finance", "operator_key"}
 FINANCE_WORK = {"admin", "finance", "operator_key"}
 BUYING = {"buyer", "buyer_key"}
 EVERYONE = set(ACTORS)
+# Webhooks: admins (and operator keys) for any organisation; a buyer's or a client's people and
+# keys for their own (keys need the operation's scope).
+WEBHOOK_READERS = {"admin", "operator_key"} | CLIENTS | BUYERS
+WEBHOOK_MANAGERS = WEBHOOK_READERS - {"buyer_key_read"}
 
 MUTATIONS: dict[str, set[str]] = {
     "signIn": EVERYONE - {"buyer_key_read"},
@@ -99,6 +103,12 @@ MUTATIONS: dict[str, set[str]] = {
     "approveSettlement": FINANCE_WORK,
     "paySettlement": FINANCE_WORK,
     "voidSettlement": FINANCE_WORK,
+    "registerWebhookEndpoint": WEBHOOK_MANAGERS,
+    "updateWebhookEndpoint": WEBHOOK_MANAGERS,
+    "disableWebhookEndpoint": WEBHOOK_MANAGERS,
+    "enableWebhookEndpoint": WEBHOOK_MANAGERS,
+    "replayWebhookEndpoint": WEBHOOK_MANAGERS,
+    "rotateWebhookSecret": WEBHOOK_MANAGERS,
 }
 
 # Who may call each query at all (rows are narrowed further by the services).
@@ -121,8 +131,18 @@ QUERIES: dict[str, set[str]] = {
     "settlements": OPERATOR_READERS | CLIENTS,
     "events": SIGNED_IN,
     "apiKeys": SIGNED_IN - {"operator_key", "client_key", "buyer_key", "buyer_key_read"},
+    "webhookEndpoints": WEBHOOK_READERS,
+    "webhookDeliveries": WEBHOOK_READERS,
 }
-SUBSCRIPTIONS: dict[str, set[str]] = {"events": SIGNED_IN - {"buyer_key_read"}}
+SUBSCRIBERS = SIGNED_IN - {"buyer_key_read"}
+SUBSCRIPTIONS: dict[str, set[str]] = {
+    "events": SUBSCRIBERS,
+    "listingBoard": SUBSCRIBERS,
+    "order": (OPERATOR_READERS | BUYERS) & SUBSCRIBERS,
+    "device": (OPERATOR_READERS | CLIENTS) & SUBSCRIBERS,
+    "offers": (OPERATOR_READERS | BUYERS) & SUBSCRIBERS,
+    "settlements": (OPERATOR_READERS | CLIENTS) & SUBSCRIBERS,
+}
 
 
 def expected_table() -> dict[str, set[str]]:

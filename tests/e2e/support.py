@@ -17,13 +17,14 @@ from strawberry.relay import GlobalID
 
 from app.domain.statuses import Role
 from app.models import Listing
-from tests.support.trade import PASSWORD, World, create_person, create_world, token_for
+from tests.support.auth import PASSWORD, create_person, token_for
+from tests.support.trade import World, create_world
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page, WebSocketRoute
 
+    from tests.support.auth import Person
     from tests.support.graphql import GraphQLClient
-    from tests.support.trade import Person
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -23,9 +23,9 @@ from tests.support.trade import create_device, create_listing
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import PageOpener
+    from tests.support.auth import Person
     from tests.support.graphql import GraphQLClient
     from tests.support.server import RunningServer
-    from tests.support.trade import Person
 
 pytestmark = only("sqlite")
 

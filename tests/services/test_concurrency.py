@@ -29,18 +29,12 @@ from app.domain.statuses import (
 from app.models import Event, IdempotencyRecord, Offer, Order, OrderLine
 from app.services import offers, orders
 from app.settings import Settings
+from tests.support.auth import buyer_actor, operator
 from tests.support.databases import asyncpg_dsn
+from tests.support.events import events_after, last_event_id
 from tests.support.factories import create_buyer
 from tests.support.markers import only
-from tests.support.orders import (
-    Listed,
-    buyer_actor,
-    create_listed_device,
-    events_after,
-    last_event_id,
-    operator,
-    statuses,
-)
+from tests.support.orders import Listed, create_listed_device, statuses
 
 Sessions = async_sessionmaker[AsyncSession]
 CROWD = 50

@@ -23,18 +23,10 @@ from app.domain.statuses import (
 from app.models import Device, Grade, Listing, Offer, Organization
 from app.services import grading, inventory
 from app.services.grading import GradeRequest
+from tests.support.auth import Person, sign_in_as
+from tests.support.events import events_after, kinds, last_event_id, reload
 from tests.support.factories import create_client
-from tests.support.warehouse import (
-    Person,
-    create_device,
-    events_after,
-    kinds,
-    last_event_id,
-    put_on_sale,
-    reload,
-    snapshot,
-    warehouse_person,
-)
+from tests.support.warehouse import create_device, put_on_sale, snapshot
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -46,7 +38,7 @@ async def client(sessions: Sessions) -> Organization:
 
 @pytest.fixture
 async def grader(sessions: Sessions) -> Person:
-    return await warehouse_person(sessions)
+    return await sign_in_as(sessions)
 
 
 def request(device_id: int, **overrides: Any) -> GradeRequest:

@@ -27,6 +27,7 @@ from app.models import Device, Listing, Offer
 from app.services import devices as device_service
 from app.services import listings as listing_service
 from app.services import offers as offer_service
+from tests.support.events import events_after, last_event_id, reload
 from tests.support.factories import make_imei
 from tests.support.trade import (
     World,
@@ -34,9 +35,6 @@ from tests.support.trade import (
     create_listing,
     create_offer,
     create_world,
-    events_after,
-    last_event_id,
-    reload,
     snapshot,
 )
 

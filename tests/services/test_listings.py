@@ -23,8 +23,10 @@ from app.domain.statuses import (
     OrganizationKind,
 )
 from app.models import Device, Listing, Offer
+from app.services import listing_queries
 from app.services import listings as listing_service
-from app.services.listings import ListingFilter, ListingSort
+from app.services.listing_queries import ListingFilter, ListingSort
+from tests.support.events import events_after, last_event_id, reload
 from tests.support.factories import create_client
 from tests.support.trade import (
     World,
@@ -32,9 +34,6 @@ from tests.support.trade import (
     create_listing,
     create_offer,
     create_world,
-    events_after,
-    last_event_id,
-    reload,
     snapshot,
 )
 
@@ -553,7 +552,7 @@ async def _ids(
     sort: ListingSort = ListingSort.NEWEST,
 ) -> list[int]:
     async with sessions() as session:
-        page = await listing_service.list_listings(
+        page = await listing_queries.list_listings(
             session,
             listing_filter or ListingFilter(),
             actor=actor,
@@ -626,11 +625,11 @@ async def test_board_pages_cover_every_listing_once(
     seen: list[int] = []
     after = None
     async with sessions() as session:
-        everything = await listing_service.list_listings(
+        everything = await listing_queries.list_listings(
             session, ListingFilter(), actor=world.buyer_a.actor, sort=sort, after=None, limit=50
         )
         while True:
-            page = await listing_service.list_listings(
+            page = await listing_queries.list_listings(
                 session, ListingFilter(), actor=world.buyer_a.actor, sort=sort, after=after, limit=3
             )
             assert page.total == 7
@@ -665,8 +664,8 @@ async def test_get_listing_hides_drafts_from_everyone_but_operators(
 ) -> None:
     listing = await create_listing(sessions, world.client, status=status)
     async with sessions() as session:
-        for_sales = await listing_service.get_listing(session, listing.id, actor=world.sales.actor)
-        for_buyer = await listing_service.get_listing(
+        for_sales = await listing_queries.get_listing(session, listing.id, actor=world.sales.actor)
+        for_buyer = await listing_queries.get_listing(
             session, listing.id, actor=world.buyer_a.actor
         )
     assert for_sales is not None

@@ -14,19 +14,13 @@ from app.domain.actors import ANONYMOUS, Actor, ActorKind
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.statuses import DeviceStatus, LotStatus, OrganizationKind, Role
 from app.models import Device, Lot, Organization
+from app.services import lot_queries
 from app.services import lots as lot_service
 from app.services.lots import BatchRefused, LotItem
+from tests.support.auth import Person, sign_in_as
+from tests.support.events import events_after, kinds, last_event_id, reload
 from tests.support.factories import create_buyer, create_client, create_lot, make_imei
-from tests.support.warehouse import (
-    Person,
-    create_device,
-    events_after,
-    kinds,
-    last_event_id,
-    reload,
-    snapshot,
-    warehouse_person,
-)
+from tests.support.warehouse import create_device, snapshot
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -38,7 +32,7 @@ async def client(sessions: Sessions) -> Organization:
 
 @pytest.fixture
 async def clerk(sessions: Sessions) -> Person:
-    return await warehouse_person(sessions)
+    return await sign_in_as(sessions)
 
 
 def items(count: int, **overrides: Any) -> list[LotItem]:
@@ -69,7 +63,7 @@ async def refused(sessions: Sessions, action: Awaitable[Any], code: ErrorCode) -
 async def lot_counts(sessions: Sessions, lot_id: int) -> tuple[int, int, int]:
     async with sessions() as session:
         lot = await session.get_one(Lot, lot_id)
-        counts = await lot_service.counts(session, lot)
+        counts = await lot_queries.counts(session, lot)
     return counts.received, counts.missing, counts.extra
 
 
@@ -386,7 +380,7 @@ async def test_receive_lot_replays_with_its_key(
         ErrorCode.IDEMPOTENCY_CONFLICT,
     )
     # Another actor's key is another key: the batch is received again, and refused.
-    other = await warehouse_person(sessions)
+    other = await sign_in_as(sessions)
     error = await refused(
         sessions,
         lot_service.receive_lot(
@@ -428,21 +422,21 @@ async def test_lot_visibility(sessions: Sessions, client: Organization) -> None:
     owner = party(OrganizationKind.CLIENT, client.id)
 
     async with sessions() as session:
-        page = await lot_service.list_lots(
-            session, lot_service.LotFilter(), actor=owner, after=None, limit=10
+        page = await lot_queries.list_lots(
+            session, lot_queries.LotFilter(), actor=owner, after=None, limit=10
         )
         assert [lot.id for lot in page.rows] == [mine[1].id, mine[0].id]
         # A client asking for another client's lots gets none.
-        page = await lot_service.list_lots(
-            session, lot_service.LotFilter(client_id=other.id), actor=owner, after=None, limit=10
+        page = await lot_queries.list_lots(
+            session, lot_queries.LotFilter(client_id=other.id), actor=owner, after=None, limit=10
         )
         assert (page.rows, page.total) == ([], 0)
-        assert await lot_service.get_lot(session, theirs.id, actor=owner) is None
-        assert (await lot_service.get_lot(session, mine[0].id, actor=owner)) is not None
+        assert await lot_queries.get_lot(session, theirs.id, actor=owner) is None
+        assert (await lot_queries.get_lot(session, mine[0].id, actor=owner)) is not None
 
         operator = party(OrganizationKind.OPERATOR, 1, Role.VIEWER)
-        page = await lot_service.list_lots(
-            session, lot_service.LotFilter(), actor=operator, after=None, limit=10
+        page = await lot_queries.list_lots(
+            session, lot_queries.LotFilter(), actor=operator, after=None, limit=10
         )
         assert page.total == 3
 
@@ -451,12 +445,12 @@ async def test_lot_visibility(sessions: Sessions, client: Organization) -> None:
             (ANONYMOUS, ErrorCode.UNAUTHENTICATED),
         ]:
             with pytest.raises(DomainError) as caught:
-                await lot_service.list_lots(
-                    session, lot_service.LotFilter(), actor=actor, after=None, limit=10
+                await lot_queries.list_lots(
+                    session, lot_queries.LotFilter(), actor=actor, after=None, limit=10
                 )
             assert caught.value.code is code
             with pytest.raises(DomainError) as caught:
-                await lot_service.get_lot(session, mine[0].id, actor=actor)
+                await lot_queries.get_lot(session, mine[0].id, actor=actor)
             assert caught.value.code is code
 
 
@@ -478,7 +472,7 @@ async def test_lots_filter_sort_and_page(sessions: Sessions, client: Organizatio
         after = None
         async with sessions() as session:
             for _ in range(10):
-                page = await lot_service.list_lots(
+                page = await lot_queries.list_lots(
                     session, lot_filter, actor=operator, after=after, limit=2, sort=sort
                 )
                 seen.extend(lot.reference for lot in page.rows)
@@ -487,12 +481,12 @@ async def test_lots_filter_sort_and_page(sessions: Sessions, client: Organizatio
                 after = page.keys[-1]
         raise AssertionError("pagination did not end")
 
-    mine = lot_service.LotFilter(client_id=client.id)
-    assert await references(mine, lot_service.LotSort.REFERENCE) == ["A-1", "B-2", "C-3"]
-    assert await references(mine, lot_service.LotSort.OLDEST) == ["C-3", "A-1", "B-2"]
-    assert await references(mine, lot_service.LotSort.NEWEST) == ["B-2", "A-1", "C-3"]
-    open_or_receiving = lot_service.LotFilter(statuses=(LotStatus.OPEN, LotStatus.RECEIVING))
-    assert await references(open_or_receiving, lot_service.LotSort.REFERENCE) == [
+    mine = lot_queries.LotFilter(client_id=client.id)
+    assert await references(mine, lot_queries.LotSort.REFERENCE) == ["A-1", "B-2", "C-3"]
+    assert await references(mine, lot_queries.LotSort.OLDEST) == ["C-3", "A-1", "B-2"]
+    assert await references(mine, lot_queries.LotSort.NEWEST) == ["B-2", "A-1", "C-3"]
+    open_or_receiving = lot_queries.LotFilter(statuses=(LotStatus.OPEN, LotStatus.RECEIVING))
+    assert await references(open_or_receiving, lot_queries.LotSort.REFERENCE) == [
         "A-0",
         "A-1",
         "C-3",

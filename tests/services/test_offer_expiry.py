@@ -17,16 +17,8 @@ from app.models import Listing, Offer
 from app.models.base import utcnow
 from app.services import offers as offer_service
 from app.tasks.offer_expiry import OfferExpiryTask
-from tests.support.trade import (
-    World,
-    create_listing,
-    create_offer,
-    create_world,
-    events_after,
-    last_event_id,
-    reload,
-    snapshot,
-)
+from tests.support.events import events_after, last_event_id, reload
+from tests.support.trade import World, create_listing, create_offer, create_world, snapshot
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -22,18 +22,11 @@ from app.domain.statuses import (
 )
 from app.models import Device, Listing, Offer, Order, OrderLine
 from app.models.base import utcnow
+from app.services import offer_queries
 from app.services import offers as offer_service
-from app.services.offers import OfferFilter
-from tests.support.trade import (
-    World,
-    create_listing,
-    create_offer,
-    create_world,
-    events_after,
-    last_event_id,
-    reload,
-    snapshot,
-)
+from app.services.offer_queries import OfferFilter
+from tests.support.events import events_after, last_event_id, reload
+from tests.support.trade import World, create_listing, create_offer, create_world, snapshot
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -639,7 +632,7 @@ async def test_list_offers_shows_a_buyer_its_own_only(
 
     async def ids(actor: Any, offer_filter: OfferFilter | None = None) -> list[int]:
         async with sessions() as session:
-            page = await offer_service.list_offers(
+            page = await offer_queries.list_offers(
                 session, offer_filter or OfferFilter(), actor=actor, after=None, limit=50
             )
         assert page.total == len(page.rows)
@@ -655,10 +648,10 @@ async def test_list_offers_shows_a_buyer_its_own_only(
     ) == [b.id, a.id]
     assert await ids(world.sales.actor, OfferFilter(listing_id=listing.id + 1)) == []
     async with sessions() as session:
-        assert await offer_service.get_offer(session, b.id, actor=world.buyer_a.actor) is None
-        assert await offer_service.get_offer(session, b.id, actor=world.buyer_b.actor) is not None
+        assert await offer_queries.get_offer(session, b.id, actor=world.buyer_a.actor) is None
+        assert await offer_queries.get_offer(session, b.id, actor=world.buyer_b.actor) is not None
         with pytest.raises(DomainError) as error:
-            await offer_service.list_offers(
+            await offer_queries.list_offers(
                 session, OfferFilter(), actor=world.client_user.actor, after=None, limit=5
             )
     assert error.value.code is ErrorCode.FORBIDDEN

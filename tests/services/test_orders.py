@@ -19,21 +19,11 @@ from app.domain.statuses import (
     Role,
 )
 from app.models import Listing, Offer, OrderLine
-from app.services import orders, shipments
+from app.services import order_queries, orders, shipments
+from tests.support.auth import buyer_actor, client_actor, operator
+from tests.support.events import events_after, kinds, last_event_id
 from tests.support.factories import create_buyer
-from tests.support.orders import (
-    buyer_actor,
-    client_actor,
-    create_listed_device,
-    events_after,
-    kinds,
-    last_event_id,
-    operator,
-    order_status,
-    snapshot,
-    statuses,
-    trade_in,
-)
+from tests.support.orders import create_listed_device, order_status, snapshot, statuses, trade_in
 
 Sessions = async_sessionmaker[AsyncSession]
 SALES = operator(Role.SALES)
@@ -540,8 +530,8 @@ async def test_operators_see_every_order_buyers_their_own_clients_none(
     other = await trade_in(sessions, OrderStatus.PENDING, buyer=theirs)
 
     async with sessions() as session:
-        all_orders = await orders.list_orders(
-            session, orders.OrderFilter(), actor=operator(Role.VIEWER), limit=10
+        all_orders = await order_queries.list_orders(
+            session, order_queries.OrderFilter(), actor=operator(Role.VIEWER), limit=10
         )
         assert [row.id for row in all_orders.rows] == [
             other.order_id,
@@ -550,17 +540,26 @@ async def test_operators_see_every_order_buyers_their_own_clients_none(
         ]
         assert all_orders.total == 3
 
-        visible = await orders.list_orders(
-            session, orders.OrderFilter(buyer_id=theirs.id), actor=own[0].buyer_actor, limit=10
+        visible = await order_queries.list_orders(
+            session,
+            order_queries.OrderFilter(buyer_id=theirs.id),
+            actor=own[0].buyer_actor,
+            limit=10,
         )
         assert (visible.rows, visible.total) == ([], 0)
-        page = await orders.list_orders(
-            session, orders.OrderFilter(), actor=own[0].buyer_actor, newest_first=False, limit=10
+        page = await order_queries.list_orders(
+            session,
+            order_queries.OrderFilter(),
+            actor=own[0].buyer_actor,
+            newest_first=False,
+            limit=10,
         )
         assert [row.id for row in page.rows] == [own[0].order_id, own[1].order_id]
 
-        assert await orders.get_order(session, other.order_id, actor=own[0].buyer_actor) is None
-        found = await orders.get_order(session, other.order_id, actor=other.buyer_actor)
+        assert (
+            await order_queries.get_order(session, other.order_id, actor=own[0].buyer_actor) is None
+        )
+        found = await order_queries.get_order(session, other.order_id, actor=other.buyer_actor)
         assert found is not None
 
         for actor, code in (
@@ -568,10 +567,12 @@ async def test_operators_see_every_order_buyers_their_own_clients_none(
             (ANONYMOUS, ErrorCode.UNAUTHENTICATED),
         ):
             with pytest.raises(DomainError) as caught:
-                await orders.list_orders(session, orders.OrderFilter(), actor=actor, limit=10)
+                await order_queries.list_orders(
+                    session, order_queries.OrderFilter(), actor=actor, limit=10
+                )
             assert caught.value.code is code
             with pytest.raises(DomainError) as caught:
-                await orders.get_order(session, other.order_id, actor=actor)
+                await order_queries.get_order(session, other.order_id, actor=actor)
             assert caught.value.code is code
 
 
@@ -582,17 +583,20 @@ async def test_orders_filter_by_status_and_page_by_cursor(sessions: Sessions) ->
     staff = operator(Role.FINANCE)
 
     async with sessions() as session:
-        only = await orders.list_orders(
-            session, orders.OrderFilter(statuses=(OrderStatus.CONFIRMED,)), actor=staff, limit=5
+        only = await order_queries.list_orders(
+            session,
+            order_queries.OrderFilter(statuses=(OrderStatus.CONFIRMED,)),
+            actor=staff,
+            limit=5,
         )
         assert [row.id for row in only.rows] == [confirmed.order_id]
 
         seen: list[int] = []
         after = None
         for _ in range(3):
-            page = await orders.list_orders(
+            page = await order_queries.list_orders(
                 session,
-                orders.OrderFilter(statuses=(OrderStatus.PENDING,), buyer_id=buyer.id),
+                order_queries.OrderFilter(statuses=(OrderStatus.PENDING,), buyer_id=buyer.id),
                 actor=staff,
                 newest_first=False,
                 after=after,

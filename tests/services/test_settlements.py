@@ -22,8 +22,10 @@ from app.domain.statuses import (
     ShipmentStatus,
 )
 from app.models import Organization, Settlement, SettlementLine
+from app.services import settlement_queries
 from app.services import settlements as service
 from app.services.paging import Page
+from tests.support.auth import buyer_actor, client_actor
 from tests.support.markers import only
 from tests.support.settlements import (
     ADMIN,
@@ -34,8 +36,6 @@ from tests.support.settlements import (
     Sold,
     active_settlement_of,
     at,
-    buyer_actor,
-    client_actor,
     counts,
     create_buyer,
     create_client,
@@ -263,7 +263,7 @@ async def test_only_finance_and_admin_generate(
     code: ErrorCode,
 ) -> None:
     await deliver_one(sessions, client, buyer, delivered_at=at(day(2)))
-    who = {"client": client_actor(client), "buyer": buyer_actor(buyer)}.get(str(actor), actor)
+    who = {"client": client_actor(client.id), "buyer": buyer_actor(buyer)}.get(str(actor), actor)
     assert isinstance(who, Actor)
     before = await counts(sessions)
     await refused(generate(sessions, client, actor=who), code)
@@ -494,16 +494,29 @@ async def test_visibility(sessions: Sessions, client: Organization, buyer: Organ
     theirs = await generate(sessions, other)
 
     async with sessions() as session:
-        assert (await service.get_settlement(session, mine.id, actor=WAREHOUSE)) is not None
-        seen = await service.get_settlement(session, mine.id, actor=client_actor(client))
+        assert (
+            await settlement_queries.get_settlement(session, mine.id, actor=WAREHOUSE)
+        ) is not None
+        seen = await settlement_queries.get_settlement(
+            session, mine.id, actor=client_actor(client.id)
+        )
         assert seen is not None
         assert seen.id == mine.id
-        assert await service.get_settlement(session, theirs.id, actor=client_actor(client)) is None
-        assert await service.get_settlement(session, 10**6, actor=FINANCE) is None
+        assert (
+            await settlement_queries.get_settlement(
+                session, theirs.id, actor=client_actor(client.id)
+            )
+            is None
+        )
+        assert await settlement_queries.get_settlement(session, 10**6, actor=FINANCE) is None
 
         async def ids(actor: Actor, **filters: Any) -> list[int]:
-            page: Page[Settlement] = await service.list_settlements(
-                session, service.SettlementFilter(**filters), actor=actor, after=None, limit=10
+            page: Page[Settlement] = await settlement_queries.list_settlements(
+                session,
+                settlement_queries.SettlementFilter(**filters),
+                actor=actor,
+                after=None,
+                limit=10,
             )
             assert page.total == len(page.rows)
             return [row.id for row in page.rows]
@@ -511,13 +524,13 @@ async def test_visibility(sessions: Sessions, client: Organization, buyer: Organ
         assert await ids(FINANCE) == [theirs.id, mine.id]
         assert await ids(FINANCE, client_id=client.id) == [mine.id]
         assert await ids(FINANCE, statuses=(SettlementStatus.PAID,)) == []
-        assert await ids(client_actor(client)) == [mine.id]
-        assert await ids(client_actor(client), client_id=other.id) == []
+        assert await ids(client_actor(client.id)) == [mine.id]
+        assert await ids(client_actor(client.id), client_id=other.id) == []
         for actor, code in (
             (buyer_actor(buyer), ErrorCode.FORBIDDEN),
             (NOBODY, ErrorCode.UNAUTHENTICATED),
         ):
-            await refused(service.get_settlement(session, mine.id, actor=actor), code)
+            await refused(settlement_queries.get_settlement(session, mine.id, actor=actor), code)
             await refused(ids(actor), code)
 
 

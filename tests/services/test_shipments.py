@@ -17,19 +17,10 @@ from app.domain.statuses import (
     ShipmentStatus,
 )
 from app.services import shipments
+from tests.support.auth import buyer_actor, client_actor, operator
+from tests.support.events import events_after, kinds, last_event_id
 from tests.support.factories import create_buyer
-from tests.support.orders import (
-    buyer_actor,
-    client_actor,
-    events_after,
-    kinds,
-    last_event_id,
-    operator,
-    order_status,
-    snapshot,
-    statuses,
-    trade_in,
-)
+from tests.support.orders import order_status, snapshot, statuses, trade_in
 
 Sessions = async_sessionmaker[AsyncSession]
 WAREHOUSE = operator(Role.WAREHOUSE)

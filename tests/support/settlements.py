@@ -1,4 +1,5 @@
-"""Settlement test data, written with the ORM: clients with terms, sold and delivered devices.
+"""Settlement test data, written with the ORM: clients with terms, sold and delivered devices,
+and the operator's people as actors for service tests (``tests.support.auth`` makes others).
 
 ``deliver`` makes what generation looks for: a device of the client, its listing SOLD, an order
 with one line per device and a shipment with ``delivered_at``. Every status is a parameter so a
@@ -12,12 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.passwords import hash_password
-from app.domain.actors import ANONYMOUS, Actor, ActorKind
+from app.domain.actors import ANONYMOUS
 from app.domain.statuses import (
     DeviceStatus,
     ListingStatus,
@@ -37,51 +36,19 @@ from app.models import (
     Settlement,
     SettlementLine,
     Shipment,
-    User,
 )
+from tests.support.auth import operator
 from tests.support.factories import make_imei
 
 Sessions = async_sessionmaker[AsyncSession]
-PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
 
 # Actors for service tests: only the organisation kind and role matter to the policy.
-FINANCE = Actor(
-    ActorKind.USER, subject_id=9001, organization_kind=OrganizationKind.OPERATOR, role=Role.FINANCE
-)
-ADMIN = Actor(
-    ActorKind.USER, subject_id=9002, organization_kind=OrganizationKind.OPERATOR, role=Role.ADMIN
-)
-SALES = Actor(
-    ActorKind.USER, subject_id=9003, organization_kind=OrganizationKind.OPERATOR, role=Role.SALES
-)
-WAREHOUSE = Actor(
-    ActorKind.USER,
-    subject_id=9004,
-    organization_kind=OrganizationKind.OPERATOR,
-    role=Role.WAREHOUSE,
-)
+FINANCE = operator(Role.FINANCE)
+ADMIN = operator(Role.ADMIN)
+SALES = operator(Role.SALES)
+WAREHOUSE = operator(Role.WAREHOUSE)
 NOBODY = ANONYMOUS
-
-
-def client_actor(client: Organization) -> Actor:
-    return Actor(
-        ActorKind.USER,
-        subject_id=9100 + client.id,
-        organization_id=client.id,
-        organization_kind=OrganizationKind.CLIENT,
-        role=Role.VIEWER,
-    )
-
-
-def buyer_actor(buyer: Organization) -> Actor:
-    return Actor(
-        ActorKind.USER,
-        subject_id=9500 + buyer.id,
-        organization_id=buyer.id,
-        organization_kind=OrganizationKind.BUYER,
-        role=Role.BUYER,
-    )
 
 
 def at(day: date, hour: int = 12, minute: int = 0) -> datetime:
@@ -135,10 +102,6 @@ async def create_client(
 
 async def create_buyer(sessions: Sessions, *, name: str | None = None) -> Organization:
     return await create_organization(sessions, OrganizationKind.BUYER, name=name)
-
-
-async def create_operator(sessions: Sessions) -> Organization:
-    return await create_organization(sessions, OrganizationKind.OPERATOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,53 +273,3 @@ async def events_of(sessions: Sessions, settlement_id: int) -> list[Event]:
             .order_by(Event.id)
         )
         return list(rows.all())
-
-
-# --- People who sign in, for API tests -----------------------------------------------------
-
-
-_PASSWORD_HASH: list[str] = []
-
-
-def _password_hash() -> str:
-    """argon2 is slow on purpose: hash the one test password once per run."""
-    if not _PASSWORD_HASH:
-        _PASSWORD_HASH.append(hash_password(PASSWORD))
-    return _PASSWORD_HASH[0]
-
-
-async def create_user(sessions: Sessions, organization: Organization, role: Role) -> User:
-    user = User(
-        organization_id=organization.id,
-        email=f"{role.value.lower()}-{next(_numbers)}-{organization.id}@settle.test",
-        name=f"{role.value.title()} user",
-        role=role,
-        password_hash=_password_hash(),
-        active=True,
-    )
-    async with sessions.begin() as session:
-        session.add(user)
-    return user
-
-
-SIGN_IN = """
-mutation SignIn($email: String!, $password: String!) {
-  signIn(email: $email, password: $password) {
-    __typename
-    ... on SignInPayload { token }
-    ... on Error { code message }
-  }
-}
-"""
-
-
-async def sign_in(http: httpx.AsyncClient, user: User) -> dict[str, str]:
-    """Sign ``user`` in through the API; the headers that carry its bearer token."""
-    response = await http.post(
-        "/graphql",
-        json={"query": SIGN_IN, "variables": {"email": user.email, "password": PASSWORD}},
-    )
-    assert response.status_code == 200, response.text
-    result = response.json()["data"]["signIn"]
-    assert result["__typename"] == "SignInPayload", result
-    return {"Authorization": f"Bearer {result['token']}"}

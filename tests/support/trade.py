@@ -1,23 +1,18 @@
-"""Test data for listings and offers, written with the ORM: organisations, users who can sign
-in, listable devices, listings and offers in any status, and counts of what a refusal must not
-write."""
+"""Test data for listings and offers, written with the ORM: organisations and their signed-in
+people (``tests.support.auth``), listable devices, listings and offers in any status, and what a
+refusal must not write (``tests.support.events`` for the event log)."""
 
 from __future__ import annotations
 
 import itertools
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.relay import GlobalID
 
-from app.auth.passwords import hash_password
-from app.auth.sessions import TOKEN_PREFIX, token_hash
-from app.domain.actors import Actor, ActorKind
 from app.domain.statuses import (
     BlacklistStatus,
     CosmeticGrade,
@@ -30,7 +25,6 @@ from app.domain.statuses import (
     Role,
 )
 from app.models import (
-    AuthSession,
     Device,
     Event,
     Grade,
@@ -39,14 +33,13 @@ from app.models import (
     Offer,
     Order,
     Organization,
-    User,
 )
 from app.models.base import utcnow
+from tests.support.auth import Person, new_session, new_user
 from tests.support.factories import make_imei
 from tests.support.graphql import GraphQLClient
 
 Sessions = async_sessionmaker[AsyncSession]
-PASSWORD = "correct horse battery staple"
 _sequence = itertools.count(1)
 
 LISTING_DEVICE_STATUS = {
@@ -58,54 +51,6 @@ LISTING_DEVICE_STATUS = {
     ListingStatus.WITHDRAWN: DeviceStatus.GRADED,
 }
 """The device status that goes with each listing status (app.services.inventory)."""
-
-
-@cache
-def password_hash() -> str:
-    """One argon2 hash for every test user: hashing is deliberately slow."""
-    return hash_password(PASSWORD)
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """A user, the organisation it belongs to, and the actor it signs in as."""
-
-    user: User
-    organization: Organization
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(
-            ActorKind.USER,
-            subject_id=self.user.id,
-            organization_id=self.organization.id,
-            organization_kind=self.organization.kind,
-            role=self.user.role,
-            name=self.user.name,
-        )
-
-
-async def create_person(sessions: Sessions, organization: Organization, role: Role) -> Person:
-    user = _user(organization, role)
-    async with sessions.begin() as session:
-        session.add(user)
-    return Person(user=user, organization=organization)
-
-
-async def token_for(sessions: Sessions, person: Person) -> str:
-    """A signed-in session for the person, as signIn would open it (without the slow hash)."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(24)
-    now = utcnow()
-    async with sessions.begin() as session:
-        session.add(
-            AuthSession(
-                user_id=person.user.id,
-                token_hash=token_hash(token),
-                created_at=now,
-                expires_at=now + timedelta(hours=1),
-            )
-        )
-    return token
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -124,17 +69,6 @@ class World:
     client_user: Person
     buyer_a: Person
     buyer_b: Person
-
-
-def _user(organization: Organization, role: Role) -> User:
-    number = next(_sequence)
-    return User(
-        organization_id=organization.id,
-        email=f"{role.value.lower()}{number}@example.test",
-        name=f"{role.value.title()} {number}",
-        role=role,
-        password_hash=password_hash(),
-    )
 
 
 async def create_world(sessions: Sessions, *, currency: str = "EUR") -> World:
@@ -158,15 +92,20 @@ async def create_world(sessions: Sessions, *, currency: str = "EUR") -> World:
         session.add_all([operator, client, buyer_a, buyer_b])
         await session.flush()
         people = {
-            "sales": (_user(operator, Role.SALES), operator),
-            "admin": (_user(operator, Role.ADMIN), operator),
-            "warehouse": (_user(operator, Role.WAREHOUSE), operator),
-            "client_user": (_user(client, Role.VIEWER), client),
-            "buyer_a": (_user(buyer_a, Role.BUYER), buyer_a),
-            "buyer_b": (_user(buyer_b, Role.BUYER), buyer_b),
+            "sales": (new_user(operator, Role.SALES), operator),
+            "admin": (new_user(operator, Role.ADMIN), operator),
+            "warehouse": (new_user(operator, Role.WAREHOUSE), operator),
+            "client_user": (new_user(client, Role.VIEWER), client),
+            "buyer_a": (new_user(buyer_a, Role.BUYER), buyer_a),
+            "buyer_b": (new_user(buyer_b, Role.BUYER), buyer_b),
         }
         session.add_all([user for user, _ in people.values()])
-    persons = {name: Person(user=user, organization=org) for name, (user, org) in people.items()}
+        await session.flush()
+        persons = {}
+        for name, (user, member_of) in people.items():
+            row, token = new_session(user)
+            session.add(row)
+            persons[name] = Person(user=user, organization=member_of, token=token)
     return World(operator=operator, client=client, **persons)
 
 
@@ -310,11 +249,6 @@ async def create_offer(
     return offer
 
 
-async def reload(sessions: Sessions, model: type[Any], row_id: int) -> Any:
-    async with sessions() as session:
-        return await session.get_one(model, row_id)
-
-
 @dataclass(frozen=True, slots=True)
 class Counts:
     listings: int
@@ -349,18 +283,6 @@ async def snapshot(sessions: Sessions) -> tuple[Counts, list[tuple[str, int, str
             for row in await session.scalars(select(model).order_by(model.id)):
                 rows.append((model.__name__, row.id, f"{row.status.value}/{row.version}"))
     return await count_trade(sessions), rows
-
-
-async def events_after(sessions: Sessions, cursor: int = 0) -> list[Event]:
-    async with sessions() as session:
-        return list(
-            await session.scalars(select(Event).where(Event.id > cursor).order_by(Event.id))
-        )
-
-
-async def last_event_id(sessions: Sessions) -> int:
-    async with sessions() as session:
-        return int(await session.scalar(select(func.max(Event.id))) or 0)
 
 
 async def gql_data(

@@ -1,15 +1,15 @@
 import { useEffect, useId, useMemo, useState } from "react";
-import { useQuery } from "urql";
+import { useClient, useQuery } from "urql";
 
-import type { BoardListingFragment } from "../gql/graphql";
+import type { BoardListingFragment, ListingBoardSubscription as BoardUpdate } from "../gql/graphql";
 import { describeRequestError } from "../shared/errors";
 import { humanize } from "../shared/labels";
-import { useLiveEvents } from "../shared/live";
-import { type LiveTopic, changedStatus } from "../shared/liveEvents";
+import { type LiveList, applyListUpdate, snapshotFromPage } from "../shared/liveList";
 import { formatMoney, minorToDecimal } from "../shared/money";
 import { Link, navigate, useLocation } from "../shared/router";
 import { pathFor } from "../shared/routes";
 import { LoadState, PageTitle } from "../shared/ui";
+import { useLiveSubscription } from "../shared/useLiveSubscription";
 import { useViewer } from "../shared/viewer";
 import { deviceDetails, deviceName, deviceTitle } from "./describe";
 import {
@@ -23,16 +23,11 @@ import {
   searchFromFilters,
   toListingFilter,
 } from "./filters";
-import { BoardQuery } from "./operations";
+import { boardVariables, compareListings, fromListingBoard } from "./liveBoard";
+import { BoardQuery, ListingBoardSubscription, ListingStatusQuery } from "./operations";
 import { useBoardTransitions } from "./useBoardTransitions";
 
 const PAGE_SIZE = 100;
-
-/** Listings come and go with these; a new grade of a listed device is a Device event. */
-export const BOARD_TOPICS: readonly LiveTopic[] = [
-  { entityType: "Listing" },
-  { types: ["device.graded"] },
-];
 
 function entryOf(listing: BoardListingFragment) {
   return {
@@ -48,6 +43,7 @@ function describeListing(listing: BoardListingFragment): string {
 
 export function BoardPage() {
   const { organization } = useViewer();
+  const client = useClient();
   const location = useLocation();
   const applied = useMemo(() => filtersFromSearch(location.search), [location.search]);
   const [draft, setDraft] = useState<BoardFilters>(applied);
@@ -71,34 +67,64 @@ export function BoardPage() {
     () => toListingFilter(applied, organization.currency),
     [applied, organization.currency],
   );
-  const variables = useMemo(
-    () => ({ filter, sort: applied.sort, first: PAGE_SIZE }),
-    [filter, applied.sort],
+  const variables = useMemo(() => boardVariables(filter, PAGE_SIZE), [filter]);
+
+  // The board as the subscription keeps it: its snapshot, then each listing added, changed or
+  // removed. Another filter is another subscription; until its snapshot the old list stays.
+  const [board, setBoard] = useState<LiveList<BoardListingFragment> | null>(null);
+  // REMOVED says which listings left, not why: ask, and show the reason while they go.
+  const explainLater = (ids: readonly string[]) => {
+    for (const id of ids) {
+      void client
+        .query(ListingStatusQuery, { id }, { requestPolicy: "network-only" })
+        .toPromise()
+        .then((answer) => {
+          const status = answer.data?.listing?.status;
+          if (status && status !== "ACTIVE") {
+            transitions.explain(id, humanize(status));
+          }
+        });
+    }
+  };
+  const live = useLiveSubscription(
+    ListingBoardSubscription,
+    variables,
+    (data: BoardUpdate, key) => {
+      const update = fromListingBoard(data.listingBoard);
+      setBoard((current) => applyListUpdate(current, key, update));
+      if (update.kind === "REMOVED") {
+        explainLater(update.removedIds ?? []);
+      }
+    },
+    () => reexecute({ requestPolicy: "network-only" }),
   );
+  // While the stream is unavailable, the board query stands in (polled).
   const [result, reexecute] = useQuery({
     query: BoardQuery,
-    variables,
-    requestPolicy: "cache-and-network",
+    variables: { filter, sort: applied.sort, first: PAGE_SIZE },
+    requestPolicy: "network-only",
+    pause: live.mode !== "polling",
   });
-  const listings = useMemo(
-    () => result.data?.listings.edges.map((edge) => edge.node) ?? null,
-    [result.data],
-  );
-  const board = useBoardTransitions(listings, entryOf, describeListing, JSON.stringify(variables));
-
-  const mode = useLiveEvents(BOARD_TOPICS, (events) => {
-    for (const event of events) {
-      const status = event.entityType === "Listing" ? changedStatus(event) : null;
-      if (status === "ACTIVE") {
-        board.stay(event.entityId);
-      } else if (status) {
-        board.leave(event.entityId, humanize(status));
-      }
+  const page = result.data?.listings;
+  useEffect(() => {
+    if (live.mode === "polling" && page) {
+      setBoard((current) => applyListUpdate(current, live.key, snapshotFromPage(page)));
     }
-    reexecute({ requestPolicy: "network-only" });
-  });
+  }, [live.mode, live.key, page]);
 
-  const total = result.data?.listings.totalCount ?? 0;
+  const listings = useMemo(
+    () => (board ? [...board.items].sort(compareListings(applied.sort)) : null),
+    [board, applied.sort],
+  );
+  const transitions = useBoardTransitions(
+    listings,
+    entryOf,
+    describeListing,
+    `${board?.key ?? ""}/${applied.sort}`,
+  );
+  const mode = live.mode;
+
+  const total = board?.totalCount ?? 0;
   const shown = listings?.length ?? 0;
   const makes = useMemo(() => unique(listings?.map((item) => item.device.make)), [listings]);
   const models = useMemo(() => unique(listings?.map((item) => item.device.model)), [listings]);
@@ -119,7 +145,7 @@ export function BoardPage() {
           <div className="toolbar">
             <h2 id="board-list-title">Available devices</h2>
             <p className="muted count" aria-live="polite">
-              {result.data
+              {board
                 ? shown < total
                   ? `Showing ${shown} of ${total} listings.`
                   : `${total} ${total === 1 ? "listing" : "listings"}.`
@@ -127,20 +153,20 @@ export function BoardPage() {
             </p>
           </div>
           <p className="visually-hidden" aria-live="polite">
-            {board.announcement}
+            {transitions.announcement}
           </p>
           <LoadState
-            fetching={result.fetching}
-            hasData={Boolean(result.data)}
-            error={result.error ? describeRequestError(result.error) : null}
-            empty={board.rows.length === 0}
+            fetching={board === null && !result.error}
+            hasData={board !== null}
+            error={board === null && result.error ? describeRequestError(result.error) : null}
+            empty={transitions.rows.length === 0}
             emptyText={
               activeFilterCount(applied) > 0
                 ? "No listing matches these filters."
                 : "Nothing is for sale right now. New listings appear here as they are published."
             }
           />
-          {board.rows.length > 0 ? (
+          {transitions.rows.length > 0 ? (
             <table className="table board">
               <thead>
                 <tr>
@@ -153,12 +179,12 @@ export function BoardPage() {
                 </tr>
               </thead>
               <tbody>
-                {board.rows.map(({ row, leaving }) => {
-                  const mark = board.marks.get(row.id);
+                {transitions.rows.map(({ row, leaving }) => {
+                  const mark = transitions.marks.get(row.id);
                   const grade = row.device.currentGrade;
                   const state = leaving ? "leaving" : (mark?.kind ?? "");
                   const gradeChanged = mark?.previousGrade !== undefined;
-                  const reason = board.reasons.get(row.id) ?? "No longer for sale";
+                  const reason = transitions.reasons.get(row.id) ?? "No longer for sale";
                   return (
                     <tr
                       key={row.id}

@@ -40,6 +40,31 @@ export const BoardQuery = graphql(`
   }
 `);
 
+export const ListingBoardSubscription = graphql(`
+  subscription ListingBoard($filter: ListingFilter, $first: Int) {
+    listingBoard(filter: $filter, first: $first) {
+      kind
+      cursor
+      totalCount
+      hasMore
+      removedIds
+      listings {
+        ...BoardListing
+      }
+    }
+  }
+`);
+
+/** Why a listing left the board (the board's REMOVED says which, not why). */
+export const ListingStatusQuery = graphql(`
+  query ListingStatus($id: ID!) {
+    listing(id: $id) {
+      id
+      status
+    }
+  }
+`);
+
 export const ListingQuery = graphql(`
   query Listing($id: ID!) {
     listing(id: $id) {

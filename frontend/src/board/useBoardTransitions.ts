@@ -27,10 +27,8 @@ export interface BoardTransitions<T> {
   readonly reasons: ReadonlyMap<string, string | null>;
   /** What changed last, for a polite live region. */
   readonly announcement: string;
-  /** The stream says a listing left the board: mark it now, before the next fetch confirms. */
-  leave(id: string, reason: string): void;
-  /** The stream says a listing is back on sale: no longer leaving. */
-  stay(id: string): void;
+  /** Why a listing left (it is marked leaving now, or will be with the next rows). */
+  explain(id: string, reason: string): void;
 }
 
 export function useBoardTransitions<T extends { readonly id: string }>(
@@ -42,6 +40,10 @@ export function useBoardTransitions<T extends { readonly id: string }>(
   const [leaving, setLeaving] = useState<ReadonlyMap<string, Leaving<T>>>(new Map());
   const [marks, setMarks] = useState<ReadonlyMap<string, Mark>>(new Map());
   const [announcement, setAnnouncement] = useState("");
+  const leavingNow = useRef(leaving);
+  leavingNow.current = leaving;
+  // Reasons known before the rows without the listing arrive.
+  const pendingReasons = useRef(new Map<string, string>());
   const previous = useRef<{ scope: string; rows: readonly T[] } | null>(null);
   const helpers = useRef({ entry, describe });
   helpers.current = { entry, describe };
@@ -70,13 +72,16 @@ export function useBoardTransitions<T extends { readonly id: string }>(
             next.set(id, {
               row,
               index,
-              reason: known?.reason ?? null,
+              reason: known?.reason ?? pendingReasons.current.get(id) ?? null,
               until: known?.until ?? now + LEAVE_MS,
             });
           }
         }
         return next;
       });
+      for (const { id } of diff.removed) {
+        pendingReasons.current.delete(id);
+      }
     }
     const changed = [...new Set([...diff.priceChanged.keys(), ...diff.gradeChanged.keys()])];
     if (diff.added.length > 0 || changed.length > 0) {
@@ -135,35 +140,31 @@ export function useBoardTransitions<T extends { readonly id: string }>(
     return () => window.clearTimeout(timer);
   }, [leaving, marks]);
 
-  const leave = useCallback((id: string, reason: string) => {
-    const current = previous.current?.rows ?? [];
-    const index = current.findIndex((row) => row.id === id);
-    const row = current[index];
-    if (!row) {
+  const explain = useCallback((id: string, reason: string) => {
+    const row = previous.current?.rows.find((item) => item.id === id);
+    if (row) {
+      pendingReasons.current.set(id, reason); // still shown: for when it goes
+      return;
+    }
+    const gone = leavingNow.current.get(id);
+    if (!gone) {
       return;
     }
     setLeaving((map) => {
-      const next = new Map(map);
-      next.set(id, { row, index, reason, until: Date.now() + LEAVE_MS });
-      return next;
-    });
-    setAnnouncement(
-      `No longer for sale (${reason.toLowerCase()}): ${helpers.current.describe(row)}.`,
-    );
-  }, []);
-
-  const stay = useCallback((id: string) => {
-    setLeaving((map) => {
-      if (!map.has(id)) {
+      const item = map.get(id);
+      if (!item) {
         return map;
       }
       const next = new Map(map);
-      next.delete(id);
+      next.set(id, { ...item, reason });
       return next;
     });
+    setAnnouncement(
+      `No longer for sale (${reason.toLowerCase()}): ${helpers.current.describe(gone.row)}.`,
+    );
   }, []);
 
   const placed = rows === null ? [] : withLeaving(rows, [...leaving.values()]);
   const reasons = new Map([...leaving].map(([id, item]) => [id, item.reason]));
-  return { rows: placed, marks, reasons, announcement, leave, stay };
+  return { rows: placed, marks, reasons, announcement, explain };
 }

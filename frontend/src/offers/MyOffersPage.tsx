@@ -1,42 +1,73 @@
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useQuery } from "urql";
 
 import { deviceDetails, deviceName } from "../board/describe";
-import type { OfferStatus } from "../gql/graphql";
+import type {
+  MyOffersLiveSubscription as MyOffersLiveResult,
+  OfferRowFragment,
+  OfferStatus,
+} from "../gql/graphql";
 import { formatDateTime, timeLeft } from "../shared/dates";
 import { describeRequestError } from "../shared/errors";
 import { offerStatusSentence } from "../shared/labels";
-import { useLiveEvents } from "../shared/live";
-import type { LiveTopic } from "../shared/liveEvents";
+import { type LiveList, applyListUpdate, snapshotFromPage } from "../shared/liveList";
 import { Link } from "../shared/router";
 import { pathFor } from "../shared/routes";
 import { LoadState, Money, PageTitle, StatusBadge } from "../shared/ui";
 import { useHighlights } from "../shared/useHighlights";
+import { useLiveSubscription } from "../shared/useLiveSubscription";
 import { OfferActions } from "./OfferActions";
-import { OffersQuery } from "./operations";
-
-const TOPICS: readonly LiveTopic[] = [{ entityType: "Offer" }, { entityType: "Listing" }];
+import { MyOffersLiveSubscription, OffersQuery } from "./operations";
 
 const VIEWS: readonly { key: string; label: string; status: OfferStatus[] | null }[] = [
   { key: "open", label: "Open", status: ["PENDING"] },
   { key: "all", label: "All", status: null },
 ];
 
+const FIRST = 100;
+
 /** A buyer's offers and the seller's counters, with their status as it changes. */
 export function MyOffersPage() {
   const [view, setView] = useState("all");
   const status = VIEWS.find((item) => item.key === view)?.status ?? null;
-  const variables = useMemo(() => ({ first: 100, filter: status ? { status } : null }), [status]);
+  // Every negotiation of the buyer's, as the subscription keeps it; the view picks from it.
+  const [list, setList] = useState<LiveList<OfferRowFragment> | null>(null);
+  const stream = useLiveSubscription(
+    MyOffersLiveSubscription,
+    { first: FIRST },
+    (data: MyOffersLiveResult, key) =>
+      setList((current) =>
+        applyListUpdate(current, key, {
+          kind: data.offers.kind,
+          items: data.offers.offers,
+          cursor: data.offers.cursor,
+          hasMore: data.offers.hasMore,
+        }),
+      ),
+    () => reexecute({ requestPolicy: "network-only" }),
+  );
+  // While the stream is unavailable, the query stands in (polled).
   const [result, reexecute] = useQuery({
     query: OffersQuery,
-    variables,
-    requestPolicy: "cache-and-network",
+    variables: { first: FIRST, filter: null },
+    requestPolicy: "network-only",
+    pause: stream.mode !== "polling",
   });
-  const refresh = () => reexecute({ requestPolicy: "network-only" });
-  const mode = useLiveEvents(TOPICS, refresh);
+  const page = result.data?.offers;
+  useEffect(() => {
+    if (stream.mode === "polling" && page) {
+      setList((current) => applyListUpdate(current, stream.key, snapshotFromPage(page)));
+    }
+  }, [stream.mode, stream.key, page]);
+  const refresh = () => {
+    if (stream.mode === "polling") {
+      reexecute({ requestPolicy: "network-only" });
+    }
+  };
+  const mode = stream.mode;
   const offers = useMemo(
-    () => result.data?.offers.edges.map((edge) => edge.node) ?? null,
-    [result.data],
+    () => (list ? list.items.filter((offer) => !status || status.includes(offer.status)) : null),
+    [list, status],
   );
   const highlighted = useHighlights(
     offers,
@@ -66,9 +97,9 @@ export function MyOffersPage() {
           </div>
         </div>
         <LoadState
-          fetching={result.fetching}
-          hasData={Boolean(result.data)}
-          error={result.error ? describeRequestError(result.error) : null}
+          fetching={list === null && !result.error}
+          hasData={list !== null}
+          error={list === null && result.error ? describeRequestError(result.error) : null}
           empty={(offers?.length ?? 0) === 0}
           emptyText="No offers yet. Make one from a listing on the board."
         />

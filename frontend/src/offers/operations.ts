@@ -137,3 +137,16 @@ export const WithdrawOfferMutation = graphql(`
     }
   }
 `);
+
+export const MyOffersLiveSubscription = graphql(`
+  subscription MyOffersLive($first: Int) {
+    offers(mine: true, first: $first) {
+      kind
+      cursor
+      hasMore
+      offers {
+        ...OfferRow
+      }
+    }
+  }
+`);

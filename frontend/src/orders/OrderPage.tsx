@@ -1,35 +1,57 @@
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import { useMutation, useQuery } from "urql";
 
+import type {
+  OrderLiveSubscription as OrderLiveSubscriptionResult,
+  OrderSummaryFragment,
+} from "../gql/graphql";
 import { formatDateTime } from "../shared/dates";
 import { describeRequestError, outcomeOf } from "../shared/errors";
-import { useLiveEvents } from "../shared/live";
-import type { LiveTopic } from "../shared/liveEvents";
+import { type LiveEntity, applyEntityUpdate } from "../shared/liveList";
 import { Link } from "../shared/router";
 import { pathFor } from "../shared/routes";
 import { Money, Notice, type NoticeValue, PageTitle, StatusBadge } from "../shared/ui";
+import { useLiveSubscription } from "../shared/useLiveSubscription";
 import { useCan } from "../shared/viewer";
-import { CancelOrderMutation, OrderQuery } from "./operations";
+import { CancelOrderMutation, OrderLiveSubscription, OrderQuery } from "./operations";
 import { OrderLines, ShipmentCard, orderTitle } from "./OrderParts";
 import { orderStatusSentence } from "./tracking";
 
 /** One order: its devices, its status and its parcels' tracking, as they change. */
 export function OrderPage({ id }: { id: string }) {
+  // The order as the subscription sends it: its state, then again after each change.
+  const [live, setLive] = useState<LiveEntity<OrderSummaryFragment> | null>(null);
+  const stream = useLiveSubscription(
+    OrderLiveSubscription,
+    { id },
+    (data: OrderLiveSubscriptionResult, key) =>
+      setLive((current) =>
+        applyEntityUpdate(current, key, {
+          kind: data.order.kind,
+          value: data.order.order,
+          cursor: data.order.cursor,
+        }),
+      ),
+    () => reexecute({ requestPolicy: "network-only" }),
+  );
+  // The query stands in while the stream is unavailable, and says why one is refused.
   const [result, reexecute] = useQuery({
     query: OrderQuery,
     variables: { id },
-    requestPolicy: "cache-and-network",
+    requestPolicy: "network-only",
+    pause: stream.mode !== "polling" && !stream.refused,
   });
-  const topics = useMemo<LiveTopic[]>(
-    () => [{ entityType: "Order", entityId: id }, { entityType: "Shipment" }],
-    [id],
-  );
-  const refresh = () => reexecute({ requestPolicy: "network-only" });
-  const mode = useLiveEvents(topics, refresh);
+  const mode = stream.mode;
+  const refresh = () => {
+    if (stream.mode === "polling") {
+      reexecute({ requestPolicy: "network-only" });
+    }
+  };
   const mayCancel = useCan("buy");
   const [notice, setNotice] = useState<NoticeValue>(null);
   const [{ fetching: cancelling }, cancel] = useMutation(CancelOrderMutation);
-  const order = result.data?.order ?? null;
+  const streamed = live?.key === stream.key ? live.value : null;
+  const order = stream.mode === "polling" || stream.refused ? (result.data?.order ?? null) : streamed;
 
   const back = (
     <p className="back">
@@ -44,6 +66,8 @@ export function OrderPage({ id }: { id: string }) {
           <p className="notice notice--error" role="alert">
             {describeRequestError(result.error)}
           </p>
+        ) : !stream.refused && stream.mode === "stream" ? (
+          <p className="muted">Loading…</p>
         ) : result.fetching || !result.data ? (
           <p className="muted">Loading…</p>
         ) : (

@@ -93,3 +93,15 @@ export const CancelOrderMutation = graphql(`
     }
   }
 `);
+
+export const OrderLiveSubscription = graphql(`
+  subscription OrderLive($id: ID!) {
+    order(id: $id) {
+      kind
+      cursor
+      order {
+        ...OrderSummary
+      }
+    }
+  }
+`);

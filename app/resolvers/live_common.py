@@ -1,0 +1,168 @@
+"""What every domain subscription shares: register, snapshot, then one update per change.
+
+- ``follow`` registers with the hub BEFORE the snapshot is read (app.pubsub.stream.watch), so
+  a change committed after the snapshot always reaches the queue, then turns each batch of
+  events into updates. Events of one entity in one batch are handled once, for the last of
+  them: updates are states, reloaded after the event, so nothing is lost by it.
+- ``SharedCache``: when many subscribers of the process handle the same event, the changed
+  entity is read ONCE (keyed by the event's cursor and the entity) and the update object is
+  built once per ``render_key``; every subscriber with that key is handed the same object.
+- ``fresh_loaders``: a socket's context lives as long as the socket, and so would its
+  DataLoaders' cache; each update gets new loaders, primed with the rows just read, so nested
+  fields show the state of this update (and cost no query).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Iterable
+from contextlib import aclosing
+from typing import Any, TypeVar, cast
+
+from app.auth.sessions import actor_for_token
+from app.domain.actors import Actor, ActorKind
+from app.domain.errors import DomainError
+from app.models.base import Base
+from app.pubsub.cursors import START
+from app.pubsub.hub import Hub
+from app.pubsub.log import EventRecord
+from app.pubsub.stream import StreamEnded, Watch, WatchFilter, watch
+from app.resolvers.loaders import Loaders
+from app.runtime import Runtime
+from app.schema.errors import PublicError, query_error
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+CACHE_SIZE = 4096
+
+
+class SharedCache:
+    """A small per-process LRU of results keyed by (event cursor, what): each is computed once,
+    by whoever asks first, while the others wait for the same result. Failures are not kept."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, asyncio.Future[Any]] = OrderedDict()
+        self.loads = 0
+        """How many results were computed (for tests and metrics)."""
+
+    async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        future = self._entries.get(key)
+        if future is None:
+            self.loads += 1
+            future = asyncio.ensure_future(load())
+            future.add_done_callback(lambda done: self._forget_failure(key, done))
+            self._put(key, future)
+        else:
+            self._entries.move_to_end(key)
+        # Shielded: a subscriber that goes away does not cancel the read the others wait for.
+        return cast("T", await asyncio.shield(future))
+
+    def value(self, key: Hashable, make: Callable[[], T]) -> T:
+        """The object made for ``key``, made now if nobody has yet (synchronously)."""
+        future = self._entries.get(key)
+        if future is None or not future.done() or future.exception() is not None:
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(make())
+            self._put(key, future)
+        else:
+            self._entries.move_to_end(key)
+        return cast("T", future.result())
+
+    def _put(self, key: Hashable, future: asyncio.Future[Any]) -> None:
+        self._entries[key] = future
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def _forget_failure(self, key: Hashable, done: asyncio.Future[Any]) -> None:
+        failed = done.cancelled() or done.exception() is not None
+        if failed and self._entries.get(key) is done:
+            del self._entries[key]
+
+
+_caches: weakref.WeakKeyDictionary[Hub, SharedCache] = weakref.WeakKeyDictionary()
+
+
+def shared_cache(runtime: Runtime) -> SharedCache:
+    """The process's cache (one per hub, so per running app)."""
+    cache = _caches.get(runtime.hub)
+    if cache is None:
+        cache = _caches[runtime.hub] = SharedCache()
+    return cache
+
+
+def viewer_key(actor: Actor) -> str:
+    """Who an update is rendered for: operators see the same; others per organisation."""
+    if actor.is_operator:
+        return "operator"
+    if actor.organization_id is not None and actor.organization_kind is not None:
+        return f"{actor.organization_kind.value.lower()}:{actor.organization_id}"
+    return "public"
+
+
+async def current_actor(context: Any) -> Actor:
+    """Who is asking now: a socket's token is checked again for every new subscription."""
+    actor: Actor = context.actor
+    token: str | None = getattr(context, "token", None)
+    if token and actor.kind is not ActorKind.ANONYMOUS:
+        actor = await actor_for_token(context.runtime.sessions, token)
+    return actor
+
+
+def fresh_loaders(context: Any) -> Loaders:
+    """New DataLoaders for the socket's context: nested fields of the next update read fresh."""
+    loaders = Loaders(context.runtime.reads)
+    context.loaders = loaders
+    return loaders
+
+
+def prime(loaders: Loaders, model: type[Base], rows: Iterable[Any]) -> None:
+    loaders.by_id(model).prime_many({row.id: row for row in rows}, force=True)
+
+
+async def follow(
+    runtime: Runtime,
+    event_filter: WatchFilter,
+    *,
+    snapshot: Callable[[Watch], Awaitable[T]],
+    entity_of: Callable[[EventRecord], Hashable],
+    change: Callable[[EventRecord], Awaitable[T | None]],
+) -> AsyncGenerator[T, None]:
+    """The snapshot (read after registering), then ``change`` for each changed entity."""
+    async with watch(hub=runtime.hub, tail=runtime.tail, event_filter=event_filter) as watching:
+        yield await snapshot(watching)
+        async for batch in watching.batches():
+            latest: dict[Hashable, EventRecord] = {}
+            for record in batch:
+                latest.pop(entity_of(record), None)
+                latest[entity_of(record)] = record
+            for record in latest.values():
+                update = await change(record)
+                watching.handled(record.cursor)
+                if update is not None:
+                    yield update
+            watching.handled(batch[-1].cursor)
+
+
+async def public_errors(stream: AsyncGenerator[U, None]) -> AsyncGenerator[U, None]:
+    """End the subscription with ``extensions.code`` (LAGGED, UNAVAILABLE) and the cursor of
+    the last change handled; the client subscribes again for a fresh snapshot."""
+    try:
+        async with aclosing(stream):
+            async for item in stream:
+                yield item
+    except StreamEnded as ended:
+        raise PublicError(
+            ended.code,
+            str(ended),
+            cursor=ended.cursor.encode() if ended.cursor is not None else START.encode(),
+        ) from None
+    except DomainError as error:
+        raise query_error(error) from None
+
+
+def cursor_text(watching: Watch) -> str:
+    return (watching.cursor or START).encode()

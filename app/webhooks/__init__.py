@@ -1,0 +1,1 @@
+"""Signed webhooks: signing, the address check, and the request a delivery sends."""
