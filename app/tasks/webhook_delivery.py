@@ -86,12 +86,6 @@ class WebhookDeliveryTask:
         if self.running:
             return
         self._stopping = asyncio.Event()
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.settings.webhook_timeout_seconds),
-            follow_redirects=False,
-            trust_env=False,
-            headers={"User-Agent": USER_AGENT},
-        )
         self._task = asyncio.create_task(self._run(), name="webhook-delivery")
 
     async def stop(self) -> None:
@@ -113,6 +107,14 @@ class WebhookDeliveryTask:
             await client.aclose()
 
     async def _run(self) -> None:
+        # Made here, not in start(): building its TLS context takes a while, and start-up
+        # should not wait for it.
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(self.settings.webhook_timeout_seconds),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": USER_AGENT},
+        )
         while not self._stopping.is_set():
             self._wake.clear()
             try:

@@ -40,6 +40,8 @@ async def test_healthz_does_not_touch_the_database(
 ) -> None:
     from tests.support.databases import count_statements
 
+    # The offer expiry sweep shares the engine and may run at any moment: stop it first.
+    await server.app.state.offer_expiry.stop()
     with count_statements(server.app.state.runtime.engine.sync_engine) as log:
         assert (await http.get("/healthz")).status_code == 200
     assert log.count == 0
