@@ -34,24 +34,23 @@ from app.runtime import Runtime
 from app.schema.listings import Listing
 from app.schema.listings import ListingFilter as ListingFilterInput
 from app.schema.live_updates import ListingBoardUpdate, LiveUpdateKind
-from app.services import listing_queries as listing_service
-from app.services import live_queries
+from app.services import listing_queries, live_queries
 from app.services.events import PUBLIC
 from app.services.live_queries import ListingView
 
 GRADED_ON_SALE = "device.graded"
 
 
-def board_filter(raw: ListingFilterInput | None, actor: Actor) -> listing_service.ListingFilter:
+def board_filter(raw: ListingFilterInput | None, actor: Actor) -> listing_queries.ListingFilter:
     """The query's filter; statuses only count for operators (so the key is the same)."""
     if raw is None:
-        return listing_service.ListingFilter()
+        return listing_queries.ListingFilter()
     for field, value in (("priceMin", raw.price_min), ("priceMax", raw.price_max)):
         if value is not None and value < 0:
             raise DomainError(ErrorCode.INVALID_INPUT, f"{field} cannot be negative.", field=field)
     if raw.price_min is not None and raw.price_max is not None and raw.price_min > raw.price_max:
         raise DomainError(ErrorCode.INVALID_INPUT, "priceMin is above priceMax.", field="priceMin")
-    return listing_service.ListingFilter(
+    return listing_queries.ListingFilter(
         make=raw.make,
         model=raw.model,
         storage_gb=raw.storage_gb,
@@ -89,7 +88,7 @@ def listing_board(
     context: object,
     runtime: Runtime,
     actor: Actor,
-    listing_filter: listing_service.ListingFilter,
+    listing_filter: listing_queries.ListingFilter,
     limit: int,
 ) -> AsyncGenerator[ListingBoardUpdate, None]:
     cache = shared_cache(runtime)
@@ -98,7 +97,7 @@ def listing_board(
 
     async def snapshot(watching: Watch) -> ListingBoardUpdate:
         async with runtime.reads() as session:
-            page = await listing_service.list_listings(
+            page = await listing_queries.list_listings(
                 session, listing_filter, actor=actor, after=None, limit=limit
             )
             views = await live_queries.listing_views(session, [row.id for row in page.rows])

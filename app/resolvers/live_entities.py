@@ -33,8 +33,7 @@ from app.schema.devices import Device
 from app.schema.live_updates import DeviceUpdate, LiveUpdateKind, OrderUpdate
 from app.schema.orders import Order
 from app.services import devices as device_service
-from app.services import live_queries
-from app.services import order_queries as order_service
+from app.services import live_queries, order_queries
 from app.services.live_queries import DeviceView, OrderView
 
 
@@ -49,10 +48,10 @@ def _not_found(what: str, field: str) -> DomainError:
 
 async def check_order(runtime: Runtime, actor: Actor, order_id: int | None) -> int:
     """Refuse before streaming: nobody signed in, not a buyer or operator, or not theirs."""
-    order_service.visible_buyer(actor)
+    order_queries.visible_buyer(actor)
     if order_id is not None:
         async with runtime.reads() as session:
-            if await order_service.get_order(session, order_id, actor=actor) is not None:
+            if await order_queries.get_order(session, order_id, actor=actor) is not None:
                 return order_id
     raise _not_found("order", "id")
 
@@ -82,7 +81,7 @@ def order_updates(
             return await live_queries.order_view(session, order_id)
 
     def visible(view: OrderView | None) -> OrderView:
-        if view is None or not order_service.may_see(actor, view.order.buyer_id):
+        if view is None or not order_queries.may_see(actor, view.order.buyer_id):
             raise _not_found("order", "id")  # pragma: no cover - orders are never deleted
         return view
 

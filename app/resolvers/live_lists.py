@@ -23,9 +23,7 @@ from app.runtime import Runtime
 from app.schema.live_updates import LiveUpdateKind, OffersUpdate, SettlementsUpdate
 from app.schema.offers import Offer
 from app.schema.settlements import Settlement
-from app.services import live_queries
-from app.services import offer_queries as offer_service
-from app.services import settlement_queries as settlement_service
+from app.services import live_queries, offer_queries, settlement_queries
 from app.services.live_queries import SettlementView
 
 CREATED_VERSION = 1
@@ -55,9 +53,9 @@ def offer_updates(
 
     async def snapshot(watching: Watch) -> OffersUpdate:
         async with runtime.reads() as session:
-            page = await offer_service.list_offers(
+            page = await offer_queries.list_offers(
                 session,
-                offer_service.OfferFilter(listing_id=listing_id),
+                offer_queries.OfferFilter(listing_id=listing_id),
                 actor=actor,
                 after=None,
                 limit=limit,
@@ -129,9 +127,9 @@ def settlement_updates(
 
     async def snapshot(watching: Watch) -> SettlementsUpdate:
         async with runtime.reads() as session:
-            page = await settlement_service.list_settlements(
+            page = await settlement_queries.list_settlements(
                 session,
-                settlement_service.SettlementFilter(),
+                settlement_queries.SettlementFilter(),
                 actor=actor,
                 after=None,
                 limit=limit,

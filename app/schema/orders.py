@@ -54,7 +54,7 @@ def _actor(info: strawberry.Info) -> Actor:
 
 
 def may_see(actor: Actor, buyer_id: int) -> bool:
-    """Operators see every order, a buyer its own (app.services.orders.may_see, row by row)."""
+    """Operators see every order, a buyer its own (app.services.order_queries.may_see, by row)."""
     if actor.is_operator:
         return True
     return actor.is_buyer and actor.organization_id == buyer_id

@@ -2,7 +2,7 @@
 
 Each function reads the state as it is now (state-based: reading twice is harmless) and applies
 no visibility rule itself; the callers check the same rules as the queries
-(``app.domain.offers``, ``app.services.devices.may_see``, ``app.services.orders.may_see``,
+(``app.domain.offers``, ``app.services.devices.may_see``, ``app.services.order_queries.may_see``,
 ``app.domain.settlements.may_view``) on what comes back.
 """
 
@@ -98,7 +98,7 @@ async def listing_ids_of_device(session: AsyncSession, device_id: int) -> list[i
 
 
 def on_board(view: ListingView, listing_filter: ListingFilter, actor: Actor) -> bool:
-    """Whether the board query (``app.services.listings.list_listings``) would list ``view``
+    """Whether the board query (``app.services.listing_queries.list_listings``) would list ``view``
     for ``actor`` with this filter: the same conditions, evaluated on the rows."""
     listing, device, grade = view.listing, view.device, view.grade
     if not can_see_listing(actor, listing.status):

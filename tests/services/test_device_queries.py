@@ -11,30 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.domain.actors import ANONYMOUS, Actor, ActorKind, system
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.statuses import CosmeticGrade, DeviceStatus, OrganizationKind, Role
-from app.models import Device, Organization
+from app.models import Device
 from app.services import devices as device_service
 from app.services.devices import DeviceFilter, DeviceSort
+from tests.support.auth import client_actor, operator
 from tests.support.factories import create_buyer, create_client, create_lot, grade_device
 from tests.support.warehouse import create_device
 
 Sessions = async_sessionmaker[AsyncSession]
-OPERATOR = Actor(
-    ActorKind.USER,
-    subject_id=1,
-    organization_id=1,
-    organization_kind=OrganizationKind.OPERATOR,
-    role=Role.VIEWER,
-)
-
-
-def client_actor(client: Organization) -> Actor:
-    return Actor(
-        ActorKind.USER,
-        subject_id=2,
-        organization_id=client.id,
-        organization_kind=OrganizationKind.CLIENT,
-        role=Role.VIEWER,
-    )
+OPERATOR = operator(Role.VIEWER)
 
 
 async def ids(
@@ -148,7 +133,7 @@ async def test_a_client_sees_only_its_own_devices(
     sessions: Sessions, catalogue: dict[str, Any]
 ) -> None:
     d = catalogue["ids"]
-    acme = client_actor(catalogue["acme"])
+    acme = client_actor(catalogue["acme"].id)
     assert await ids(sessions, actor=acme) == d[:3]
     assert await ids(sessions, DeviceFilter(client_id=catalogue["other"].id), actor=acme) == []
     async with sessions() as session:

@@ -467,7 +467,7 @@ async def test_lots_filter_sort_and_page(sessions: Sessions, client: Organizatio
     await create_lot(sessions, other, reference="A-0")
     operator = party(OrganizationKind.OPERATOR, 1, Role.WAREHOUSE)
 
-    async def references(lot_filter: lot_service.LotFilter, sort: lot_service.LotSort) -> list[str]:
+    async def references(lot_filter: lot_queries.LotFilter, sort: lot_queries.LotSort) -> list[str]:
         seen: list[str] = []
         after = None
         async with sessions() as session:
