@@ -73,8 +73,22 @@ _DONE = object()
 _CRASHED = object()
 
 
+JSON_TYPES = frozenset({"application/json", "application/graphql-response+json"})
+
+
 def accepts_event_stream(accept: str) -> bool:
-    return any(part.split(";", 1)[0].strip().lower() == EVENT_STREAM for part in accept.split(","))
+    """True when the client lists ``text/event-stream`` before any JSON type.
+
+    Clients such as urql list every type they can read, JSON first, on every request: those
+    are answered as usual, and only a client that asks for a stream first gets one.
+    """
+    for part in accept.split(","):
+        media_type = part.split(";", 1)[0].strip().lower()
+        if media_type == EVENT_STREAM:
+            return True
+        if media_type in JSON_TYPES:
+            return False
+    return False
 
 
 class RequestError(Exception):

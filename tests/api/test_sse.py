@@ -404,3 +404,18 @@ async def test_streams_count_towards_the_connections_per_identity(
     await eventually(lambda: server.app.state.sockets.count() == 0)
     async with stream(http, operator.token):  # a slot is free again
         await subscribed(server.app)
+
+
+async def test_clients_that_list_json_first_get_json_whatever_else_they_accept(
+    http: httpx.AsyncClient, operator: Person
+) -> None:
+    """urql and others send every type they read, event streams included, on every query."""
+    accept = (
+        "application/graphql-response+json, application/graphql+json, application/json, "
+        "text/event-stream, multipart/mixed"
+    )
+    headers = {"Accept": accept, "Authorization": f"Bearer {operator.token}"}
+    response = await http.post("/graphql", json={"query": PAGE}, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/graphql-response+json")
+    assert "edges" in response.json()["data"]["events"]

@@ -363,6 +363,58 @@ class NoSubscriptions:
         ws.on_message(from_page)
 
 
+class LaggingStream:
+    """Stands between a page and the API to make one subscription fall behind, as a slow
+    reader would: ``hold()`` keeps what the server sends for it from the page (the changes are
+    missed), ``lag()`` then ends it the way the server does (a ``LAGGED`` error, then
+    ``complete``). Counts the page's subscribe messages for ``field``."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self.subscribes: list[str] = []
+        self.holding = False
+        self.page_side: WebSocketRoute | None = None
+
+    async def install(self, page: Page) -> None:
+        await page.route_web_socket(re.compile(r".*/graphql$"), self._route)
+
+    def _current(self) -> str | None:
+        return self.subscribes[-1] if self.subscribes else None
+
+    def _route(self, ws: WebSocketRoute) -> None:
+        self.page_side = ws
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            data = json.loads(message)
+            if data.get("type") == "subscribe" and self.field in data["payload"]["query"]:
+                self.subscribes.append(data["id"])
+            server.send(message)
+
+        def from_server(message: str | bytes) -> None:
+            data = json.loads(message)
+            if self.holding and data.get("id") == self._current():
+                return
+            ws.send(message)
+
+        ws.on_message(from_page)
+        server.on_message(from_server)
+
+    def hold(self) -> None:
+        self.holding = True
+
+    def lag(self) -> None:
+        current = self._current()
+        assert current is not None
+        assert self.page_side is not None
+        self.holding = False
+        error = {"message": "Too far behind.", "extensions": {"code": "LAGGED", "cursor": "x"}}
+        self.page_side.send(
+            json.dumps({"id": current, "type": "next", "payload": {"errors": [error]}})
+        )
+        self.page_side.send(json.dumps({"id": current, "type": "complete"}))
+
+
 # --- Timing a change from one browser to another -------------------------------------------------
 
 WATCH_ROW = """

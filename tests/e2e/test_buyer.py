@@ -15,6 +15,7 @@ from tests.e2e.support import (
     GRADE,
     PUBLISH,
     REPRICE,
+    LaggingStream,
     NoSubscriptions,
     SocketGate,
     buy,
@@ -295,6 +296,54 @@ async def test_after_a_dropped_connection_the_board_catches_up(
     )
     assert opened.log.page_errors == []
     assert opened.log.console_errors == []
+
+
+async def test_the_board_subscribes_again_for_a_new_filter_and_after_falling_behind(
+    server: RunningServer,
+    sessions: Sessions,
+    graphql: GraphQLClient,
+    open_page: PageOpener,
+) -> None:
+    from playwright.async_api import expect
+
+    trade = await open_trade(sessions, graphql)
+    sold = await create_listing(sessions, trade.world.client, price_minor=45_000, make="Apple")
+    await create_listing(
+        sessions, trade.world.client, price_minor=39_900, make="Samsung", model="Galaxy S22"
+    )
+    sold_row = f'[data-listing-id="{gid("Listing", sold.id)}"]'
+    opened = await open_page()
+    page = opened.page
+    stream = LaggingStream("listingBoard")
+    await stream.install(page)
+    await sign_in(page, server.url, trade.world.buyer_b, "Board")
+    rows = page.locator("tbody tr")
+    await expect(rows).to_have_count(2)
+    first = len(stream.subscribes)
+    assert first >= 1
+
+    # Another filter is another subscription: its snapshot replaces the list.
+    await page.get_by_label("Make", exact=True).fill("Samsung")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("Galaxy S22")
+    assert len(stream.subscribes) > first
+    await page.get_by_role("button", name="Clear filters").click()
+    await expect(rows).to_have_count(2)
+
+    # The board falls behind: the sale never reaches it...
+    stream.hold()
+    before_lag = len(stream.subscribes)
+    await buy(trade, sessions, trade.world.buyer_a, sold)
+    await page.wait_for_timeout(500)
+    await expect(page.locator(sold_row)).to_have_count(1)
+    # ...until the server says LAGGED: the page subscribes again and the new snapshot is
+    # the catch-up.
+    stream.lag()
+    await expect(page.locator(sold_row)).to_have_count(0, timeout=5_000)
+    await expect(rows).to_have_count(1)
+    assert len(stream.subscribes) == before_lag + 1
+    await expect(page.locator("[data-live-mode=polling]")).to_have_count(0)
+    opened.log.assert_clean()
 
 
 async def test_without_the_stream_the_board_polls_and_says_so(

@@ -53,6 +53,9 @@ export function createLiveConnection(location: PageLocation = window.location): 
   return { socket, status };
 }
 
+/** What queries and mutations over HTTP accept. */
+export const JSON_ACCEPT = "application/graphql-response+json, application/json";
+
 export interface ClientOptions {
   readonly socket: SocketClient;
   readonly session: Session | null;
@@ -63,7 +66,9 @@ export interface ClientOptions {
 export function createGraphQLClient({ socket, session, onUnauthenticated }: ClientOptions) {
   return new Client({
     url: graphqlHttpUrl,
-    fetchOptions: () => ({ headers: authHeaders(session) }),
+    // JSON only: a request that also accepts text/event-stream (urql's default) is taken by
+    // the server as a subscription over Server-Sent Events.
+    fetchOptions: () => ({ headers: { accept: JSON_ACCEPT, ...authHeaders(session) } }),
     exchanges: [
       mapExchange({
         onError(error) {

@@ -116,12 +116,8 @@ export function BoardPage() {
     () => (board ? [...board.items].sort(compareListings(applied.sort)) : null),
     [board, applied.sort],
   );
-  const transitions = useBoardTransitions(
-    listings,
-    entryOf,
-    describeListing,
-    `${board?.key ?? ""}/${applied.sort}`,
-  );
+  // Another filter starts over; another sort only moves the rows (their marks stay).
+  const transitions = useBoardTransitions(listings, entryOf, describeListing, board?.key ?? "");
   const mode = live.mode;
 
   const total = board?.totalCount ?? 0;

@@ -1,28 +1,54 @@
-import { useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { useQuery } from "urql";
 
 import { SettlementsQuery } from "../finance/operations";
 import { SettlementHeading, SettlementLines, SettlementTotals } from "../finance/SettlementView";
 import { describeRequestError } from "../shared/errors";
-import { useLiveEvents } from "../shared/live";
-import type { LiveTopic } from "../shared/liveEvents";
+import type {
+  SettlementDetailFragment,
+  SettlementsLiveSubscription as SettlementsLiveResult,
+} from "../gql/graphql";
+import { type LiveList, applyListUpdate, snapshotFromPage } from "../shared/liveList";
 import { LoadState, PageTitle } from "../shared/ui";
 import { useHighlights } from "../shared/useHighlights";
+import { useLiveSubscription } from "../shared/useLiveSubscription";
+import { SettlementsLiveSubscription } from "./operations";
 
-const TOPICS: readonly LiveTopic[] = [{ entityType: "Settlement" }];
+const FIRST = 100;
 
 /** A client's settlements with their lines, as finance generates, approves and pays them. */
 export function PortalSettlementsPage() {
+  // The settlements as the subscription keeps them: newest first, each change in place.
+  const [list, setList] = useState<LiveList<SettlementDetailFragment> | null>(null);
+  const stream = useLiveSubscription(
+    SettlementsLiveSubscription,
+    { first: FIRST },
+    (data: SettlementsLiveResult, key) =>
+      setList((current) =>
+        applyListUpdate(current, key, {
+          kind: data.settlements.kind,
+          items: data.settlements.settlements,
+          cursor: data.settlements.cursor,
+          hasMore: data.settlements.hasMore,
+        }),
+      ),
+    () => reexecute({ requestPolicy: "network-only" }),
+  );
+  // While the stream is unavailable, the query stands in (polled).
   const [result, reexecute] = useQuery({
     query: SettlementsQuery,
     variables: { filter: null },
-    requestPolicy: "cache-and-network",
+    requestPolicy: "network-only",
+    pause: stream.mode !== "polling",
   });
-  const mode = useLiveEvents(TOPICS, () => reexecute({ requestPolicy: "network-only" }));
-  const settlements = useMemo(
-    () => result.data?.settlements.edges.map((edge) => edge.node) ?? null,
-    [result.data],
-  );
+  const page = result.data?.settlements;
+  useEffect(() => {
+    if (stream.mode === "polling" && page) {
+      setList((current) => applyListUpdate(current, stream.key, snapshotFromPage(page)));
+    }
+  }, [stream.mode, stream.key, page]);
+  const mode = stream.mode;
+  const settlements = list?.items ?? null;
   const highlighted = useHighlights(
     settlements,
     (settlement) => settlement.id,
@@ -35,9 +61,9 @@ export function PortalSettlementsPage() {
     <div className="page">
       <PageTitle mode={mode}>My settlements</PageTitle>
       <LoadState
-        fetching={result.fetching}
-        hasData={Boolean(result.data)}
-        error={result.error ? describeRequestError(result.error) : null}
+        fetching={list === null && !result.error}
+        hasData={list !== null}
+        error={list === null && result.error ? describeRequestError(result.error) : null}
         empty={(settlements?.length ?? 0) === 0}
         emptyText="No settlement yet: one is made for the devices delivered in a period."
       />

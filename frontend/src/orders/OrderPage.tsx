@@ -51,7 +51,8 @@ export function OrderPage({ id }: { id: string }) {
   const [notice, setNotice] = useState<NoticeValue>(null);
   const [{ fetching: cancelling }, cancel] = useMutation(CancelOrderMutation);
   const streamed = live?.key === stream.key ? live.value : null;
-  const order = stream.mode === "polling" || stream.refused ? (result.data?.order ?? null) : streamed;
+  const order =
+    stream.mode === "polling" || stream.refused ? (result.data?.order ?? null) : streamed;
 
   const back = (
     <p className="back">

@@ -59,7 +59,9 @@ export function applyListUpdate<T extends { readonly id: string }>(
       key,
       items,
       hasMore,
-      totalCount: hasMore ? Math.max(update.totalCount ?? items.length, items.length) : items.length,
+      totalCount: hasMore
+        ? Math.max(update.totalCount ?? items.length, items.length)
+        : items.length,
       cursor: update.cursor ?? null,
     };
   }
