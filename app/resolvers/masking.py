@@ -21,13 +21,29 @@ UNAVAILABLE_MESSAGE = (
 )
 
 
+CONNECTION_SQLSTATES = ("08", "57P")
+"""PostgreSQL's connection exceptions, and a server shutting down, restarting or starting up
+(``57P01``-``57P03``): asyncpg raises these with a ``sqlstate``, and SQLAlchemy wraps some of
+them in a plain DBAPIError."""
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True for a lost or refused database connection, or a lock wait that timed out."""
     if isinstance(exc, OperationalError):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, (ConnectionError, TimeoutError))
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 5:  # the error, what it wraps, what caused that
+        if isinstance(current, (ConnectionError, TimeoutError)):
+            return True
+        if str(getattr(current, "sqlstate", "") or "").startswith(CONNECTION_SQLSTATES):
+            return True
+        wrapped = getattr(current, "orig", None) if isinstance(current, DBAPIError) else None
+        current = wrapped or current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 class MaskUnexpectedErrors(MaskErrors):
