@@ -93,6 +93,10 @@ def _series(
                 if failed:
                     log(f"  failures: {fleet.ready[0]['failures']}")
                     break
+            idle_from = server.cpu_seconds()
+            time.sleep(5)
+            idle_cpu = round((server.cpu_seconds() - idle_from) / 5, 3)
+            log(f"  idle CPU with everything open: {idle_cpu} of a core")
             fanout = None
             if per_socket and opened:
                 fanout = _one_event(server.graphql_url, fleets, opened)
@@ -112,6 +116,7 @@ def _series(
         "per_socket": per_socket,
         "steps": steps,
         "final_rss_mb": final_rss,
+        "idle_cpu_share": idle_cpu,
         "mb_per_thousand": round(per_thousand, 1) if per_thousand is not None else None,
         "fanout": fanout,
         "load": load(),

@@ -436,45 +436,53 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sizes, rates, seconds, fanout_events = [100, 1000, 5000], [50.0, 200.0], 10.0, 5
         target = (1000, 100.0)
-    sizes = args.sizes or sizes
-    cells = []
     with database("latency") as db:
         add_listings(db, 500)
         tokens = add_buyers(db, 50)
-
-        def cell(field: str, size: int, cell_rates: list[float], **options: Any) -> None:
-            cells.append(
-                run_cell(
-                    db,
-                    subscribers=size,
-                    rates=cell_rates,
-                    seconds=seconds,
-                    processes=2 if size <= 1000 else 4,
-                    buyer_tokens=tokens,
-                    field=field,
-                    **options,
-                )
-            )
-
-        # a fresh server per rate: a saturated phase leaves queues behind that would still be
-        # draining during the next one
         for field in args.subscriptions:
-            for size in sizes:
+            cells: list[dict[str, Any]] = []
+
+            def cell(
+                field: str,
+                size: int,
+                cell_rates: list[float],
+                cells: list[dict[str, Any]] = cells,
+                **options: Any,
+            ) -> None:
+                cells.append(
+                    run_cell(
+                        db,
+                        subscribers=size,
+                        rates=cell_rates,
+                        seconds=seconds,
+                        processes=2 if size <= 1000 else 4,
+                        buyer_tokens=tokens,
+                        field=field,
+                        **options,
+                    )
+                )
+
+            # a fresh server per rate: a saturated phase leaves queues behind that would still
+            # be draining during the next one
+            field_sizes = args.sizes or (sizes if field == "events" else sizes[:2])
+            for size in field_sizes:
                 for index, rate in enumerate(rates):
                     cell(field, size, [rate], fanout_events=0 if index else fanout_events)
-            cell(field, target[0], [target[1]], profile=None if args.quick else f"{field}-profile")
-        for broadcast in ("postgres", "redis"):
-            cell("events", target[0], [target[1]], server_count=2, broadcast=broadcast)
-    write_result(
-        "latency",
-        {
-            "quick": args.quick,
-            "subscriptions": {field: clients.SUBSCRIPTIONS[field] for field in args.subscriptions},
-            "buyer_organisations": 50,
-            "cells": cells,
-        },
-        quick=args.quick,
-    )
+            profile = None if args.quick else f"{field}-profile"
+            cell(field, target[0], [target[1]], profile=profile)
+            if field == "events":
+                for broadcast in ("postgres", "redis"):
+                    cell(field, target[0], [target[1]], server_count=2, broadcast=broadcast)
+            write_result(
+                f"latency-{field}",
+                {
+                    "quick": args.quick,
+                    "subscriptions": {field: clients.SUBSCRIPTIONS[field]},
+                    "buyer_organisations": 50,
+                    "cells": cells,
+                },
+                quick=args.quick,
+            )
     return 0
 
 

@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
-from bench.common import BIN, ROOT, results_dir
+from bench.common import BIN, LOGS, ROOT, results_dir
 
 
 @contextlib.contextmanager
@@ -20,7 +20,7 @@ def sampling(pid: int, seconds: float, name: str, quick: bool) -> Iterator[dict[
     folder = results_dir(quick)
     folder.mkdir(parents=True, exist_ok=True)
     svg = folder / f"{name}.svg"
-    raw = folder / f"{name}.collapsed.txt"
+    raw = LOGS / f"{name}.collapsed.txt"  # large: kept out of docs/
     spies = [
         subprocess.Popen(
             [

@@ -92,7 +92,7 @@ def plot_latency(latency: dict[str, Any], folder: Path) -> str:
                 label=f"{field} {rate:g}/s {key[:3]}",
             )
     axes.axhline(LATENCY_TARGET_MS, color="red", linewidth=0.8, label="target p99 50 ms")
-    axes.set_xscale("log")
+    _plain_log_axis(axes)
     axes.set_yscale("log")
     axes.set_xlabel("subscribers (one process)")
     axes.set_ylabel("receive - occurredAt (ms)")
@@ -125,7 +125,7 @@ def plot_fanout(
         xs = [p[0] for p in points]
         axes.plot(xs, [p[1] for p in points], "o-", label=f"{field}: first subscriber")
         axes.plot(xs, [p[2] for p in points], "s--", label=f"{field}: last subscriber")
-    axes.set_xscale("log")
+    _plain_log_axis(axes)
     axes.set_xlabel("subscribers (one process, one per websocket)")
     axes.set_ylabel("receive - occurredAt (ms)")
     axes.set_title("Fanning one event out to N subscribers")
@@ -185,6 +185,15 @@ def plot_purchases(purchases: dict[str, Any], folder: Path) -> str:
     axes.set_ylabel("per second (16 clients)")
     axes.set_title(f"Purchases beside pgbench: ratio {_fmt(purchases['ratio'], 3)}")
     return _save(figure, folder / "purchases.png")
+
+
+def _plain_log_axis(axes: Any) -> None:
+    """A log x axis labelled 100, 1,000, 5,000 rather than in powers of ten."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axes.set_xscale("log")
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    axes.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _save(figure: Any, path: Path) -> str:
@@ -285,9 +294,11 @@ Subscribers, one subscription per websocket, signed in as buyers of
 {latency["buyer_organisations"]} organisations (round robin), in separate processes
 (graphql-transport-ws, `websockets` client on uvloop, no permessage-deflate). The writer is
 one more process: an operator repricing the board's ACTIVE listings with `repriceListing`
-through the API at the asked rate (open loop, at most 64 in flight). Each phase writes for
-{_fmt(seconds)} s,
-then waits until every subscriber has every event or 10 s more have passed. The operations:
+through the API at the asked rate (open loop, at most 64 in flight; a mutation that cannot
+start within 2 s of the phase's end is not sent, so "mutations/s sent" falls below the asked
+rate when the server is saturated). Each cell is a fresh server and fresh subscribers; the
+phase writes for {_fmt(seconds)} s, then waits until every subscriber has every event or 10 s
+more have passed. The operations:
 
 {queries}
 
@@ -368,6 +379,8 @@ def capacity_section(capacity: dict[str, Any], picture: str) -> tuple[str, bool 
                 series["steps"][0]["rss_mb"],
                 last["rss_mb"],
                 series["mb_per_thousand"],
+                series.get("final_rss_mb"),
+                series.get("idle_cpu_share"),
                 fanout.get("received"),
                 fanout.get("last_ms"),
                 series["load"],
@@ -387,6 +400,8 @@ def capacity_section(capacity: dict[str, Any], picture: str) -> tuple[str, bool 
                 "RSS at start MB",
                 "RSS at end MB",
                 "MB per 1,000",
+                "RSS after the event MB",
+                "idle CPU (cores)",
                 "one event: received",
                 "one event: last ms",
                 "load",
@@ -501,9 +516,24 @@ Ratio purchases / pgbench transactions: **{_fmt(purchases["ratio"], 3)}**.
 """
 
 
+def _merge_latency(folder: Path) -> dict[str, Any] | None:
+    """latency-events.json and latency-listingBoard.json as one result."""
+    parts = [_load(folder, path.stem) for path in sorted(folder.glob("latency-*.json"))]
+    found = [part for part in parts if part]
+    if not found:
+        return None
+    merged = dict(found[0])
+    merged["subscriptions"] = {}
+    merged["cells"] = []
+    for part in found:
+        merged["subscriptions"].update(part["subscriptions"])
+        merged["cells"].extend(part["cells"])
+    return merged
+
+
 def build(quick: bool) -> str:
     folder = results_dir(quick)
-    latency = _load(folder, "latency")
+    latency = _merge_latency(folder)
     capacity = _load(folder, "capacity")
     board = _load(folder, "board")
     purchases = _load(folder, "purchases")
@@ -547,7 +577,7 @@ shared with other work while these ran: every table gives the load average besid
 figures, and with two cores a load above 2 means the server got only part of a CPU. Server,
 subscribers, writers and load generators all run on these two cores.
 
-Rerun everything (about 15 minutes; needs PostgreSQL at `BENCH_POSTGRES_URL`, default
+Rerun everything (about 30 minutes; needs PostgreSQL at `BENCH_POSTGRES_URL`, default
 `postgresql://postgres@127.0.0.1:5432/postgres`, Redis at `BENCH_REDIS_URL` and `wrk`):
 
 ```sh
@@ -559,8 +589,10 @@ or one part at a time: `.venv/bin/python -m bench.latency`, `bench.capacity`,
 `bench.board --profile`, `bench.purchases`, then `bench.report`. Each creates its own database
 `bench_<pid>_<part>` on the PostgreSQL server (migrated with `devicegraph migrate`, loaded with
 `devicegraph seed-demo` plus bench rows), starts `devicegraph serve` processes on free ports
-(PostgreSQL broadcast unless stated, `DEVICEGRAPH_RATE_LIMIT_REQUESTS=0` so a load generator's
-few tokens are not refused), and drops the database at the end. Raw results:
+(PostgreSQL broadcast unless stated; `DEVICEGRAPH_RATE_LIMIT_REQUESTS=0` so a load generator's
+few tokens are not refused, and `DEVICEGRAPH_WS_MAX_CONNECTIONS_PER_IDENTITY=100000` since
+thousands of subscribers share 50 buyer identities; every other setting at its default,
+render once per group included), and drops the database at the end. Raw results:
 `docs/benchmarks/*.json`.
 
 ## Targets (one process, this 2-core machine)
