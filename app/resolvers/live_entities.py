@@ -7,7 +7,8 @@ after every reload.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Hashable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
+from typing import TypeVar
 
 from app.domain.actors import Actor
 from app.domain.errors import DomainError, ErrorCode
@@ -35,6 +36,9 @@ from app.schema.orders import Order
 from app.services import devices as device_service
 from app.services import live_queries, order_queries
 from app.services.live_queries import DeviceView, OrderView
+
+V = TypeVar("V", OrderView, DeviceView)
+U = TypeVar("U", OrderUpdate, DeviceUpdate)
 
 
 def _not_found(what: str, field: str) -> DomainError:
@@ -68,9 +72,6 @@ def _prime_order(context: object, view: OrderView) -> None:
 def order_updates(
     context: object, runtime: Runtime, actor: Actor, order_id: int
 ) -> AsyncGenerator[OrderUpdate, None]:
-    cache = shared_cache(runtime)
-    viewer = viewer_key(actor)
-
     def wants(record: EventRecord) -> bool:
         if record.entity_type == "Order":
             return record.entity_id == order_id
@@ -80,38 +81,19 @@ def order_updates(
         async with runtime.reads() as session:
             return await live_queries.order_view(session, order_id)
 
-    def visible(view: OrderView | None) -> OrderView:
-        if view is None or not order_queries.may_see(actor, view.order.buyer_id):
-            raise _not_found("order", "id")  # pragma: no cover - orders are never deleted
-        return view
-
-    async def snapshot(watching: Watch) -> OrderUpdate:
-        view = visible(await load())
-        _prime_order(context, view)
-        return OrderUpdate(
-            kind=LiveUpdateKind.SNAPSHOT,
-            order=Order.from_row(view.order),
-            cursor=cursor_text(watching),
-        )
-
-    async def change(record: EventRecord) -> OrderUpdate:
-        view = visible(await cache.get(("order", record.cursor, order_id), load))
-        _prime_order(context, view)
-        cursor = record.cursor.encode()
-        key: Hashable = ("order", cursor, order_id, viewer)
-        return cache.value(
-            key,
-            lambda: OrderUpdate(
-                kind=LiveUpdateKind.CHANGED,
-                order=Order.from_row(view.order),
-                cursor=cursor,
-                render_key=key,
-            ),
-        )
-
-    event_filter = WatchFilter(audiences=visible_audiences(actor), wants=wants)
-    return follow(
-        runtime, event_filter, snapshot=snapshot, entity_of=lambda _: order_id, change=change
+    return _entity_updates(
+        context,
+        runtime,
+        actor,
+        name="order",
+        entity_id=order_id,
+        event_filter=WatchFilter(audiences=visible_audiences(actor), wants=wants),
+        load=load,
+        may_see=lambda view: order_queries.may_see(actor, view.order.buyer_id),
+        prime_view=_prime_order,
+        make=lambda kind, view, cursor, key: OrderUpdate(
+            kind=kind, order=Order.from_row(view.order), cursor=cursor, render_key=key
+        ),
     )
 
 
@@ -136,45 +118,66 @@ def _prime_device(context: object, view: DeviceView) -> None:
 def device_updates(
     context: object, runtime: Runtime, actor: Actor, device_id: int
 ) -> AsyncGenerator[DeviceUpdate, None]:
-    cache = shared_cache(runtime)
-    viewer = viewer_key(actor)
-
     async def load() -> DeviceView | None:
         async with runtime.reads() as session:
             return await live_queries.device_view(session, device_id)
 
-    def visible(view: DeviceView | None) -> DeviceView:
-        if view is None or not device_service.may_see(actor, view.device):
-            raise _not_found("device", "id")  # pragma: no cover - devices are never deleted
+    return _entity_updates(
+        context,
+        runtime,
+        actor,
+        name="device",
+        entity_id=device_id,
+        event_filter=WatchFilter(
+            audiences=visible_audiences(actor), entity_type="Device", entity_id=device_id
+        ),
+        load=load,
+        may_see=lambda view: device_service.may_see(actor, view.device),
+        prime_view=_prime_device,
+        make=lambda kind, view, cursor, key: DeviceUpdate(
+            kind=kind, device=Device.from_row(view.device), cursor=cursor, render_key=key
+        ),
+    )
+
+
+# --- both ----------------------------------------------------------------------------------
+
+
+def _entity_updates(
+    context: object,
+    runtime: Runtime,
+    actor: Actor,
+    *,
+    name: str,
+    entity_id: int,
+    event_filter: WatchFilter,
+    load: Callable[[], Awaitable[V | None]],
+    may_see: Callable[[V], bool],
+    prime_view: Callable[[object, V], None],
+    make: Callable[[LiveUpdateKind, V, str, Hashable | None], U],
+) -> AsyncGenerator[U, None]:
+    """The entity's state, then its state after each change. A change is read once per event
+    and process, and built once per viewer scope (its ``render_key``)."""
+    cache = shared_cache(runtime)
+    viewer = viewer_key(actor)
+
+    def visible(view: V | None) -> V:
+        if view is None or not may_see(view):
+            raise _not_found(name, "id")  # pragma: no cover - orders and devices stay
         return view
 
-    async def snapshot(watching: Watch) -> DeviceUpdate:
+    async def snapshot(watching: Watch) -> U:
         view = visible(await load())
-        _prime_device(context, view)
-        return DeviceUpdate(
-            kind=LiveUpdateKind.SNAPSHOT,
-            device=Device.from_row(view.device),
-            cursor=cursor_text(watching),
-        )
+        prime_view(context, view)
+        return make(LiveUpdateKind.SNAPSHOT, view, cursor_text(watching), None)
 
-    async def change(record: EventRecord) -> DeviceUpdate:
-        view = visible(await cache.get(("device", record.cursor, device_id), load))
-        _prime_device(context, view)
+    async def change(record: EventRecord) -> U:
+        view = visible(await cache.get((name, record.cursor, entity_id), load))
+        prime_view(context, view)
         cursor = record.cursor.encode()
-        key: Hashable = ("device", cursor, device_id, viewer)
-        return cache.value(
-            key,
-            lambda: DeviceUpdate(
-                kind=LiveUpdateKind.CHANGED,
-                device=Device.from_row(view.device),
-                cursor=cursor,
-                render_key=key,
-            ),
-        )
+        key: Hashable = (name, cursor, entity_id, viewer)
+        return cache.value(key, lambda: make(LiveUpdateKind.CHANGED, view, cursor, key))
 
-    event_filter = WatchFilter(
-        audiences=visible_audiences(actor), entity_type="Device", entity_id=device_id
-    )
     return follow(
-        runtime, event_filter, snapshot=snapshot, entity_of=lambda _: device_id, change=change
+        runtime, event_filter, snapshot=snapshot, entity_of=lambda _: entity_id, change=change
     )
