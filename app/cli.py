@@ -74,6 +74,7 @@ def _serve(host: str | None, port: int | None, workers: int) -> int:
         access_log=False,  # each request is logged once, by app.observability.middleware
         ws_ping_interval=settings.ws_ping_interval,
         ws_ping_timeout=settings.ws_ping_interval,
+        ws_per_message_deflate=settings.ws_compression,
         # Open event streams (SSE) would hold a shutdown forever: their clients resume with
         # Last-Event-ID, websockets with `after`.
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.auth.actor_cache import ActorCache
 from app.db import create_engine, create_read_session_factory, is_sqlite
 from app.pubsub.hints import make_hinting_session_class
 from app.pubsub.hub import Hub
@@ -14,6 +15,7 @@ from app.pubsub.log import EventLog, create_log_engine
 from app.pubsub.tail import EventTail
 from app.pubsub.wakeups import WakeUpChannel
 from app.settings import Settings
+from app.web.response_cache import ResponseCache
 
 
 @dataclass(slots=True)
@@ -26,6 +28,10 @@ class Runtime:
     event_log: EventLog
     hub: Hub
     tail: EventTail
+    actors: ActorCache
+    """Bearer tokens resolved in the last ``auth_cache_seconds``."""
+    responses: ResponseCache
+    """The board's answers until the next change (app.web.response_cache)."""
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -40,17 +46,28 @@ class Runtime:
             batch_size=settings.event_batch_size,
         )
         wakeups.add_listener(lambda _hint: tail.wake())
+        responses = ResponseCache(
+            max_age=settings.response_cache_seconds, entries=settings.response_cache_entries
+        )
+        hub.listeners.append(responses.invalidate)  # changes committed anywhere
+
+        def committed_here() -> None:  # before the mutation answers: read your own writes
+            responses.invalidate()
+            tail.wake()
+
         notify_in_transaction = not is_sqlite(settings.database_url) and wakeups.scheme in (
             "postgres",
             "postgresql",
         )
         session_class = make_hinting_session_class(
-            wakeups, notify_in_transaction=notify_in_transaction, wake_local=tail.wake
+            wakeups, notify_in_transaction=notify_in_transaction, wake_local=committed_here
         )
         sessions = async_sessionmaker(
             engine, expire_on_commit=False, sync_session_class=session_class
         )
         return cls(
+            actors=ActorCache(sessions, ttl=settings.auth_cache_seconds),
+            responses=responses,
             settings=settings,
             engine=engine,
             sessions=sessions,
@@ -62,10 +79,12 @@ class Runtime:
         )
 
     async def start(self) -> None:
+        self.actors.start()
         await self.tail.start()
         await self.wakeups.start(ready_timeout=self.settings.broadcast_ready_timeout)
 
     async def stop(self) -> None:
+        self.actors.stop()
         await self.tail.stop()
         self.hub.close()
         await self.wakeups.stop()

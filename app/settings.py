@@ -74,6 +74,31 @@ class Settings(BaseSettings):
         description="Render each subscription value once for all subscribers that share the "
         "operation, variables and viewer scope (false: once per subscriber).",
     )
+    auth_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long a bearer token's actor is reused before the database is asked "
+        "again (a revocation in this process applies at once; 0: ask on every request).",
+    )
+    response_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="The longest the board's answers (listings, listing) are kept; they are "
+        "dropped at once when anything changes (0: off).",
+    )
+    response_cache_entries: int = Field(
+        default=256, ge=0, description="Answers the board's response cache keeps."
+    )
+    ws_compression: bool = Field(
+        default=False,
+        description="Accept permessage-deflate on websockets. Off by default: compression "
+        "is per socket, so a fanned-out event is compressed once per subscriber.",
+    )
+    ws_direct_delivery: bool = Field(
+        default=True,
+        description="Write a grouped subscription's shared rendering straight to each "
+        "graphql-transport-ws socket (false: through strawberry's per-operation path).",
+    )
     subscription_renderings_per_group: int = Field(
         default=64, ge=1, description="Recent renderings each subscription group keeps."
     )

@@ -1,5 +1,5 @@
 """Fan-out: the time to deliver one committed event to N websocket subscribers, and the
-server's CPU per delivered message, with render groups on and off.
+server's CPU per delivered message, by delivery path.
 
     .venv/bin/python -m bench.fanout --subscribers 100 1000 --events 30
 
@@ -11,10 +11,16 @@ each, the client reports when the last of the N subscribers has it (CLOCK_MONOTO
 by processes). Server CPU is this process's CPU time (all threads: the database thread
 included) over the measured events, divided by the messages delivered.
 
-``--grouping on off`` (the default runs both) sets DEVICEGRAPH_SUBSCRIPTION_GROUPING: off
-renders and encodes every event once per subscriber, as strawberry does by default.
-``--deflate off`` makes the clients refuse permessage-deflate (compression is per socket, so
-it is paid per message whatever the grouping).
+``--paths`` picks the delivery paths (the default runs all three):
+
+- ``per-subscriber``: DEVICEGRAPH_SUBSCRIPTION_GROUPING=false, every event rendered and
+  encoded once per subscriber, as strawberry does by default;
+- ``grouped``: rendered once per group, each message still sent through strawberry's
+  per-operation path (DEVICEGRAPH_WS_DIRECT_DELIVERY=false);
+- ``direct``: rendered once per group and written straight to each socket (the default).
+
+The clients offer permessage-deflate, as browsers do; ``--compression on`` lets the server
+accept it (DEVICEGRAPH_WS_COMPRESSION; compression is per socket, so it is paid per message).
 """
 
 from __future__ import annotations
@@ -41,9 +47,17 @@ EVENTS = (
 PASSWORD = "bench password for fan-out"
 
 
+PATHS = {
+    "per-subscriber": {"subscription_grouping": False, "ws_direct_delivery": False},
+    "grouped": {"subscription_grouping": True, "ws_direct_delivery": False},
+    "direct": {"subscription_grouping": True, "ws_direct_delivery": True},
+}
+
+
 @dataclass
 class Figures:
-    grouping: bool
+    path: str
+    compression: bool
     subscribers: int
     events: int
     fanout_ms: list[float]
@@ -59,7 +73,8 @@ class Figures:
         ordered = sorted(self.fanout_ms)
         p90 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]
         return (
-            f"| {'on' if self.grouping else 'off'} | {self.subscribers} | {self.events} "
+            f"| {self.path} | {'on' if self.compression else 'off'} "
+            f"| {self.subscribers} | {self.events} "
             f"| {statistics.median(ordered):.1f} | {p90:.1f} | {ordered[-1]:.1f} "
             f"| {self.cpu_seconds / self.messages * 1e6:.0f} "
             f"| {self.messages / self.wall_seconds:,.0f} "
@@ -68,9 +83,9 @@ class Figures:
 
 
 HEADER = (
-    "| grouping | subscribers | events | fan-out p50 ms | p90 ms | max ms "
+    "| path | compression | subscribers | events | fan-out p50 ms | p90 ms | max ms "
     "| server CPU µs/message | messages/s | renderings/event |\n"
-    "|---|---|---|---|---|---|---|---|---|"
+    "|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -83,7 +98,7 @@ def _raise_file_limit() -> None:
 # --- the client process --------------------------------------------------------------------
 
 
-async def _client(url: str, token: str, count: int, deflate: bool) -> None:
+async def _client(url: str, token: str, count: int) -> None:
     from websockets.asyncio.client import ClientConnection, connect
 
     received: dict[int, int] = {}
@@ -95,7 +110,7 @@ async def _client(url: str, token: str, count: int, deflate: bool) -> None:
             subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
             proxy=None,
             max_size=None,
-            compression="deflate" if deflate else None,
+            compression="deflate",  # offered, as browsers do; the server decides
         ) as socket:
             await _handshake(socket, token, index)
             ready.set()
@@ -144,11 +159,17 @@ async def _client(url: str, token: str, count: int, deflate: bool) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _serve(app: Any) -> AsyncIterator[int]:
+async def _serve(app: Any, *, compression: bool) -> AsyncIterator[int]:
     import uvicorn
 
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", access_log=False
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        ws_per_message_deflate=compression,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -208,7 +229,7 @@ async def _commit(sessions: Any, n: int) -> None:
 
 
 async def measure(
-    database_url: str, subscribers: int, events: int, grouping: bool, *, deflate: bool = True
+    database_url: str, subscribers: int, events: int, path: str, *, compression: bool = False
 ) -> Figures:
     from app.main import create_app
     from app.migrate import upgrade
@@ -219,14 +240,15 @@ async def measure(
     await asyncio.to_thread(upgrade, database_url)
     settings = Settings(
         database_url=database_url,
-        subscription_grouping=grouping,
+        **PATHS[path],
+        ws_compression=compression,
         subscriber_queue_max=100_000,
         ws_max_connections_per_identity=0,
         log_level="warning",
     )
     app = create_app(settings)
     groups = render_groups_of(schema)
-    async with _serve(app) as port:
+    async with _serve(app, compression=compression) as port:
         runtime = app.state.runtime
         token = await _operator_token(runtime.sessions)
         client = await asyncio.create_subprocess_exec(
@@ -237,7 +259,6 @@ async def measure(
             f"ws://127.0.0.1:{port}/graphql",
             token,
             str(subscribers),
-            "deflate" if deflate else "plain",
             stdout=asyncio.subprocess.PIPE,
             limit=1 << 20,
         )
@@ -268,7 +289,7 @@ async def measure(
         finally:
             client.kill()
             await client.wait()
-    return Figures(grouping, subscribers, events, fanout, cpu, wall, renderings)
+    return Figures(path, compression, subscribers, events, fanout, cpu, wall, renderings)
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -276,12 +297,12 @@ async def _main(args: argparse.Namespace) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as directory:
         for subscribers in args.subscribers:
-            for grouping in args.grouping:
+            for path in args.paths:
                 url = args.database_url or (
-                    f"sqlite+aiosqlite:///{Path(directory) / f'fanout-{subscribers}-{grouping}.db'}"
+                    f"sqlite+aiosqlite:///{Path(directory) / f'fanout-{subscribers}-{path}.db'}"
                 )
                 figures = await measure(
-                    url, subscribers, args.events, grouping == "on", deflate=args.deflate == "on"
+                    url, subscribers, args.events, path, compression=args.compression == "on"
                 )
                 rows.append(figures.row())
                 print(figures.row(), flush=True)
@@ -294,17 +315,17 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
         _raise_file_limit()
         url, token, count = sys.argv[2], sys.argv[3], int(sys.argv[4])
-        _run(_client(url, token, count, sys.argv[5] == "deflate"))
+        _run(_client(url, token, count))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--events", type=int, default=30, help="measured events per run")
-    parser.add_argument("--grouping", nargs="+", choices=["on", "off"], default=["off", "on"])
+    parser.add_argument("--paths", nargs="+", choices=list(PATHS), default=list(PATHS))
     parser.add_argument(
-        "--deflate",
+        "--compression",
         choices=["on", "off"],
-        default="on",
-        help="whether clients negotiate permessage-deflate (browsers do)",
+        default="off",
+        help="whether the server accepts permessage-deflate (clients offer it)",
     )
     parser.add_argument(
         "--database-url", help="an empty PostgreSQL database (default: a fresh SQLite file)"

@@ -76,6 +76,18 @@ DELIVERY_LATENCY = Histogram(
     buckets=_LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+RESPONSE_CACHE = Counter(
+    "devicegraph_response_cache_total",
+    "Board queries (listings, listing) answered from the response cache (hit) or computed (miss).",
+    ["result"],
+    registry=REGISTRY,
+)
+DIRECT_MESSAGES = Counter(
+    "devicegraph_subscription_messages_direct_total",
+    "Subscription messages written straight to their socket from their group's shared "
+    "rendering (the others go through the GraphQL library's per-operation path).",
+    registry=REGISTRY,
+)
 WEBHOOK_DELIVERIES = Counter(
     "devicegraph_webhook_deliveries_total",
     "Webhook delivery attempts by outcome: delivered, failed (will retry), disabled "

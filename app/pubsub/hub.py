@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from app.pubsub.log import EventFilter, EventRecord
@@ -101,6 +101,8 @@ class Hub:
         self.delivered = 0
         """Events queued to subscribers since start (one event to two subscribers is 2)."""
         self.overflows = 0
+        self.listeners: list[Callable[[Sequence[EventRecord]], None]] = []
+        """Called with every batch before it is offered (e.g. to empty a cache)."""
 
     @property
     def subscriber_count(self) -> int:
@@ -128,6 +130,8 @@ class Hub:
         if not records:
             return
         self.dispatched += len(records)
+        for listener in self.listeners:
+            listener(records)
         budget = self.yield_every
         for subscriber in list(self._subscribers.values()):
             was_overflowed = subscriber.overflowed

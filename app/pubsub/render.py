@@ -35,6 +35,7 @@ import asyncio
 import json
 from collections import OrderedDict
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from copy import copy
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias, TypeVar
@@ -48,6 +49,17 @@ DEFAULT_RENDERINGS = 64
 
 Slot: TypeAlias = "ExecutionResult | asyncio.Future[ExecutionResult]"
 """A group's rendering of one key: done, or still being executed."""
+
+
+_member: ContextVar[GroupRenderingExecutor | None] = ContextVar(
+    "devicegraph_render_member", default=None
+)
+
+
+def current_member() -> GroupRenderingExecutor | None:
+    """The executor of the grouped subscription whose values the current task delivers
+    (each websocket operation runs in a task of its own), or None."""
+    return _member.get()
 
 
 def keyed(value: T, key: Hashable) -> T:
@@ -186,12 +198,14 @@ class RenderGroups:
             group = self.groups[key] = RenderGroup(key, capacity)
         group.members += 1
         owner.render_group = group
+        _member.set(owner)  # this runs in the operation's task: its resolver sees it
         iterator = aiter(source)
         try:
             async for value in iterator:
                 yield value
         finally:
             owner.render_group = None
+            _member.set(None)
             group.members -= 1
             if group.members <= 0 and self.groups.get(key) is group:
                 del self.groups[key]
@@ -223,6 +237,22 @@ class RenderGroups:
         future: asyncio.Future[ExecutionResult] = asyncio.get_running_loop().create_future()
         group.store(key, future)
         return self._finish_shared(group, key, future, result)
+
+    def render_value(
+        self, owner: GroupRenderingExecutor, value: object
+    ) -> ExecutionResult | Awaitable[ExecutionResult] | None:
+        """``value``'s rendering for a member of a group (``owner``, its subscription's
+        executor), shared as ``render`` shares it; None when ``value`` has no ``render_key``
+        or ``owner`` no group (app.pubsub.direct then leaves it to graphql-core)."""
+        group = owner.render_group
+        key = render_key_of(value)
+        if group is None or key is None:
+            return None
+        cached = group.renderings.get(key)
+        if isinstance(cached, ExecutionResult):
+            self.shared += 1
+            return cached
+        return self.render(owner.build_per_event_executor(value), None)
 
     def _execute(
         self, event: GroupRenderingExecutor, serially: bool | None

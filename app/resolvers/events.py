@@ -24,6 +24,7 @@ from app.auth.sessions import actor_for_token
 from app.domain.actors import Actor, ActorKind
 from app.domain.errors import DomainError, ErrorCode
 from app.pubsub.cursors import START, Cursor, InvalidCursor, decode_cursor
+from app.pubsub.direct import current_lane
 from app.pubsub.hub import Hub
 from app.pubsub.log import EventFilter, EventRecord
 from app.pubsub.render import keyed
@@ -209,10 +210,13 @@ async def _deliver(
         event_filter=event_filter,
         after=after,
     )
+    lane = current_lane()
     try:
         async with aclosing(stream):
             async for record in stream:
-                yield shared_event(runtime.hub, record, show_actor=show_actor)
+                event = shared_event(runtime.hub, record, show_actor=show_actor)
+                if lane is None or not await lane.send(event):
+                    yield event
     except StreamEnded as ended:
         raise PublicError(
             ended.code,

@@ -26,6 +26,7 @@ from app.domain.actors import Actor, ActorKind
 from app.domain.errors import DomainError
 from app.models.base import Base
 from app.pubsub.cursors import START
+from app.pubsub.direct import current_lane
 from app.pubsub.hub import Hub
 from app.pubsub.log import EventRecord
 from app.pubsub.stream import StreamEnded, Watch, WatchFilter, watch
@@ -150,10 +151,12 @@ async def follow(
 async def public_errors(stream: AsyncGenerator[U, None]) -> AsyncGenerator[U, None]:
     """End the subscription with ``extensions.code`` (LAGGED, UNAVAILABLE) and the cursor of
     the last change handled; the client subscribes again for a fresh snapshot."""
+    lane = current_lane()  # values the render group shares go straight to the socket
     try:
         async with aclosing(stream):
             async for item in stream:
-                yield item
+                if lane is None or not await lane.send(item):
+                    yield item
     except StreamEnded as ended:
         raise PublicError(
             ended.code,

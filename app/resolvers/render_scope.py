@@ -9,10 +9,23 @@ its values' ``render_key`` (or set none).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from app.domain.actors import Actor
 from app.pubsub.render import GroupScope, RenderGroups
+
+
+def viewer_scope(actor: Actor) -> Hashable:
+    """What the types and rules read from an actor: answers for equal scopes are equal."""
+    return (
+        actor.kind,
+        actor.is_operator,
+        actor.role,
+        actor.organization_id,
+        actor.organization_kind,
+        actor.scopes,
+    )
 
 
 def rendering_scope(context: Any) -> GroupScope | None:
@@ -24,15 +37,8 @@ def rendering_scope(context: Any) -> GroupScope | None:
     settings = runtime.settings
     if not settings.subscription_grouping:
         return None
-    key = (
-        runtime.hub,  # by identity: renderings of one app's values stay in that app
-        actor.kind,
-        actor.is_operator,
-        actor.role,
-        actor.organization_id,
-        actor.organization_kind,
-        actor.scopes,
-    )
+    # The hub by identity: renderings of one app's values stay in that app.
+    key = (runtime.hub, viewer_scope(actor))
     return GroupScope(key=key, renderings=settings.subscription_renderings_per_group)
 
 

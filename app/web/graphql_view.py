@@ -15,6 +15,7 @@ then answer UNAUTHENTICATED); a payload whose token is not a string is refused (
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -32,10 +33,14 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from app.auth.sessions import actor_for_token, bearer_token
+from app.auth.rate_limit import AUTHENTICATED
+from app.auth.sessions import bearer_token
+from app.domain.actors import ActorKind
+from app.observability.metrics import RESPONSE_CACHE
 from app.pubsub.render import shared_frame
 from app.resolvers.context import Context
 from app.resolvers.masking import UNAVAILABLE_MESSAGE, is_unavailable
+from app.resolvers.render_scope import viewer_scope
 from app.runtime import Runtime
 from app.web.sockets import LegacyWSHandler, LiveSocket, SocketRegistry, TransportWSHandler
 from app.web.static_site import graphiql_redirect
@@ -118,7 +123,7 @@ class GraphQLView(GraphQL[Context, None]):
         media_type = GRAPHQL_RESPONSE if preferred else "application/json"
         response: Response
         try:
-            response = await self.run(request)
+            response = await self._answer(request, media_type)
         except (SQLAlchemyError, ConnectionError, TimeoutError) as exc:
             if not is_unavailable(exc):
                 raise
@@ -159,6 +164,40 @@ class GraphQLView(GraphQL[Context, None]):
                     response.status_code = 400
         await response(scope, receive, send)
 
+    async def _answer(self, request: Request, media_type: str) -> Response:
+        """A board query's kept answer if nothing changed since (app.web.response_cache),
+        else strawberry's, kept when it qualifies."""
+        cache = self.runtime.responses
+        if (
+            not cache.enabled
+            or request.method != "POST"
+            or not request.headers.get("content-type", "").startswith("application/json")
+        ):
+            return await self.run(request)
+        body = await request.body()  # starlette keeps it: strawberry reads it again
+        if not cache.qualifies(body):
+            return await self.run(request)
+        token = bearer_token(request.headers.get("authorization"))
+        actor = await self.runtime.actors.actor(token)
+        key = (body, viewer_scope(actor), media_type)
+        kept = cache.get(key)
+        if kept is None and (computing := cache.computing(key)) is not None:
+            kept = await asyncio.shield(computing)  # one request computes, the others wait
+        if kept is not None:
+            RESPONSE_CACHE.labels("hit").inc()
+            # As strawberry's run would have (app.auth.hardening): for the rate limiter.
+            setattr(request.state, AUTHENTICATED, actor.kind is not ActorKind.ANONYMOUS)
+            return Response(kept.body, media_type=kept.media_type)
+        RESPONSE_CACHE.labels("miss").inc()
+        with cache.computation(key) as computation:
+            response = await self.run(request)
+            if (
+                response.status_code == 200
+                and getattr(request.state, "graphql_errors", True) is False
+            ):
+                computation.keep(bytes(response.body), f"{media_type}; charset=utf-8")
+        return response
+
     def encode_json(self, data: object) -> str | bytes:
         """A message carrying a rendering its subscription group shares reuses its encoded
         payload (app.pubsub.render); anything else is encoded as usual."""
@@ -173,7 +212,7 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
         token = bearer_token(request.headers.get("authorization"))
-        actor = await actor_for_token(self.runtime.sessions, token)
+        actor = await self.runtime.actors.actor(token)
         if isinstance(request, WebSocket):
             return SocketContext(
                 runtime=self.runtime, request=request, response=response, actor=actor, token=token
@@ -191,7 +230,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": str(exc)}) from exc
         if token is not None:
             context.token = token
-            context.actor = await actor_for_token(self.runtime.sessions, token)
+            context.actor = await self.runtime.actors.actor(token)
         if isinstance(context, SocketContext):
             client = context.request.client
             # Raises SocketRefused (4403 with its reason) past the connections per identity.
@@ -203,6 +242,7 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         processed = await super().process_result(request, result)
+        request.state.graphql_errors = bool(result.errors)
         if _is_request_error(result):
             # An error before execution began: there is no data, and the key is left out.
             processed.pop("data", None)

@@ -41,16 +41,19 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
@@ -64,6 +67,7 @@ from strawberry.types.unset import UnsetType
 from app.auth import revocation
 from app.auth.sessions import TOKEN_PREFIX, token_hash
 from app.domain.actors import Actor, ActorKind
+from app.pubsub.direct import Lane, lane_open
 
 log = logging.getLogger(__name__)
 
@@ -269,6 +273,20 @@ class _BoundedCloseAdapter(AsyncWebSocketAdapter):
     async def send_json(self, message: Mapping[str, object]) -> None:
         await self.inner.send_json(message)
 
+    def text_sender(self) -> Callable[[str], Awaitable[None]] | None:
+        """Send an already encoded message (app.pubsub.direct); None off ASGI."""
+        ws = getattr(self.inner, "ws", None)
+        if not isinstance(ws, WebSocket):
+            return None
+
+        async def send_text(text: str) -> None:
+            try:
+                await ws.send_text(text)
+            except WebSocketDisconnect as exc:
+                raise WebSocketDisconnected from exc
+
+        return send_text
+
     async def close(self, code: int, reason: str) -> None:
         if self.closed:
             return
@@ -334,7 +352,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.websocket = _BoundedCloseAdapter(self.websocket)
+        self.websocket = self.bounded = _BoundedCloseAdapter(self.websocket)
         # The limit is checked here, with a code; strawberry's own check would answer first.
         self.subscription_limit = self.max_subscriptions_per_connection
         self.max_subscriptions_per_connection = None
@@ -348,6 +366,20 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             registry = _registry(self.view)
             if registry is not None:
                 registry.discard(self.context)
+
+    async def run_operation(self, operation: Operation[Any, Any]) -> None:
+        # The operation's task: its subscription may write shared renderings itself.
+        with lane_open(self._lane(operation.id)):
+            await super().run_operation(operation)
+
+    def _lane(self, operation_id: str) -> Lane | None:
+        settings = getattr(getattr(self.view, "runtime", None), "settings", None)
+        if settings is None or not settings.ws_direct_delivery:
+            return None
+        send_text = self.bounded.text_sender()
+        if send_text is None:
+            return None
+        return Lane(operation_id, "next", send_text, self.view.encode_json)
 
     async def close_socket(self, code: int, reason: str) -> None:
         """End every operation, then close (the registry's way to end a revoked identity)."""

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import app.web.graphql_view
+import app.auth.actor_cache
 from app.domain.statuses import OrganizationKind, Role
 from app.observability.logging import configure_logging, log_format, make_formatter
 from app.settings import Environment, Settings
@@ -137,9 +137,11 @@ async def test_a_failure_is_logged_with_its_stack_trace(
     async def broken(*args: Any) -> Any:
         raise RuntimeError("the session store is broken")
 
-    monkeypatch.setattr(app.web.graphql_view, "actor_for_token", broken)
+    monkeypatch.setattr(app.auth.actor_cache, "actor_for_token", broken)
     response = await http.post(
-        "/graphql", json={"query": "{ viewer { __typename } }"}, headers={"X-Request-ID": "r-500"}
+        "/graphql",
+        json={"query": "{ viewer { __typename } }"},
+        headers={"X-Request-ID": "r-500", "Authorization": "Bearer dgs_looked-up"},
     )
     assert response.status_code == 500
     [line] = lines.where(event="request failed", request_id="r-500")
