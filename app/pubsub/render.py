@@ -62,14 +62,20 @@ def current_member() -> GroupRenderingExecutor | None:
     return _member.get()
 
 
-def keyed(value: T, key: Hashable) -> T:
+def keyed(value: T, key: Hashable, *, any_viewer: bool = False) -> T:
     """Mark a value a subscription yields as the same rendering as any other with ``key``.
 
     Within a group, values with equal keys must render equally: put into the key whatever
     the value's rendering depends on beyond the group (the record it shows, a per-viewer flag).
+
+    ``any_viewer``: no field of the value's type reads the viewer (plain data, like an
+    event), so one rendering serves every group of the same operation and variables, whatever
+    their scope. The key must then also tell apart values of different apps.
     """
     target: Any = value
     target.render_key = key
+    if any_viewer:
+        target.render_any_viewer = True
     return value
 
 
@@ -125,10 +131,13 @@ class GroupScope:
 
 
 class RenderGroup:
-    __slots__ = ("capacity", "key", "members", "renderings")
+    __slots__ = ("any_viewer", "capacity", "key", "members", "renderings")
 
-    def __init__(self, key: Hashable, capacity: int) -> None:
+    def __init__(self, key: Hashable, capacity: int, any_viewer: RenderGroup | None = None) -> None:
         self.key = key
+        self.any_viewer = any_viewer
+        """Renderings of ``any_viewer`` values, shared by the groups of the same operation and
+        variables whatever their scope (its ``members`` counts those groups)."""
         self.capacity = max(1, capacity)
         self.members = 0
         self.renderings: OrderedDict[Hashable, Slot] = OrderedDict()
@@ -151,6 +160,8 @@ class RenderGroups:
     def __init__(self, scope_of: Callable[[Any], GroupScope | None]) -> None:
         self.scope_of = scope_of
         self.groups: dict[Hashable, RenderGroup] = {}
+        self.any_viewer: dict[Hashable, RenderGroup] = {}
+        """Per operation and variables: the renderings its groups share across scopes."""
         self.renderings = 0
         """Executions of a subscription's selection set for one yielded value."""
         self.shared = 0
@@ -172,7 +183,10 @@ class RenderGroups:
             "members": self.members,
             "renderings": self.renderings,
             "shared": self.shared,
-            "cached": sum(len(group.renderings) for group in self.groups.values()),
+            "cached": sum(
+                len(group.renderings)
+                for group in (*self.groups.values(), *self.any_viewer.values())
+            ),
         }
 
     # --- membership ------------------------------------------------------------------------
@@ -187,7 +201,7 @@ class RenderGroups:
         variables = json.dumps(
             executor.variable_values.coerced, sort_keys=True, separators=(",", ":"), default=repr
         )
-        return (id(executor.schema), source, name, variables, scope.key), scope.renderings
+        return ((id(executor.schema), source, name, variables), scope.key), scope.renderings
 
     async def membership(
         self, key: Hashable, capacity: int, owner: GroupRenderingExecutor, source: AsyncIterable[T]
@@ -195,7 +209,7 @@ class RenderGroups:
         """``source``'s values while ``owner`` is a member of the group ``key``."""
         group = self.groups.get(key)
         if group is None:
-            group = self.groups[key] = RenderGroup(key, capacity)
+            group = self.groups[key] = RenderGroup(key, capacity, self._any_viewer(key, capacity))
         group.members += 1
         owner.render_group = group
         _member.set(owner)  # this runs in the operation's task: its resolver sees it
@@ -209,9 +223,28 @@ class RenderGroups:
             group.members -= 1
             if group.members <= 0 and self.groups.get(key) is group:
                 del self.groups[key]
+                self._leave_any_viewer(group)
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None:
                 await aclose()
+
+    def _any_viewer(self, key: Hashable, capacity: int) -> RenderGroup | None:
+        if not isinstance(key, tuple):
+            return None
+        operation = key[0]
+        shared = self.any_viewer.get(operation)
+        if shared is None:
+            shared = self.any_viewer[operation] = RenderGroup(operation, capacity)
+        shared.members += 1
+        return shared
+
+    def _leave_any_viewer(self, group: RenderGroup) -> None:
+        shared = group.any_viewer
+        if shared is None:
+            return
+        shared.members -= 1
+        if shared.members <= 0 and self.any_viewer.get(shared.key) is shared:
+            del self.any_viewer[shared.key]
 
     # --- rendering -------------------------------------------------------------------------
 
@@ -219,8 +252,7 @@ class RenderGroups:
         self, event: GroupRenderingExecutor, serially: bool | None
     ) -> ExecutionResult | Awaitable[ExecutionResult]:
         """The result for one yielded value (``event.root_value``) for one subscriber."""
-        group = event.render_group
-        key = render_key_of(event.root_value) if group is not None else None
+        group, key = self._slot(event.render_group, event.root_value)
         if group is None or key is None:
             return self._execute(event, serially)
         cached = group.renderings.get(key)
@@ -244,8 +276,7 @@ class RenderGroups:
         """``value``'s rendering for a member of a group (``owner``, its subscription's
         executor), shared as ``render`` shares it; None when ``value`` has no ``render_key``
         or ``owner`` no group (app.pubsub.direct then leaves it to graphql-core)."""
-        group = owner.render_group
-        key = render_key_of(value)
+        group, key = self._slot(owner.render_group, value)
         if group is None or key is None:
             return None
         cached = group.renderings.get(key)
@@ -253,6 +284,17 @@ class RenderGroups:
             self.shared += 1
             return cached
         return self.render(owner.build_per_event_executor(value), None)
+
+    def _slot(
+        self, group: RenderGroup | None, value: object
+    ) -> tuple[RenderGroup | None, Hashable | None]:
+        """Where ``value``'s rendering is kept for a member of ``group``, and under what key."""
+        key = render_key_of(value) if group is not None else None
+        if group is None or key is None:
+            return None, None
+        if group.any_viewer is not None and getattr(value, "render_any_viewer", False):
+            return group.any_viewer, key
+        return group, key
 
     def _execute(
         self, event: GroupRenderingExecutor, serially: bool | None

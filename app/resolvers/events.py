@@ -6,8 +6,9 @@ its own), and share cursors: a page's cursor resumes the stream and the other wa
 The subscription registers with the hub, backfills after `after`, then streams live
 (app.pubsub.stream): every event once, in order. Per event it costs no query: the hub hands
 out shared records and authorization is a set check. Subscribers get one shared ``Event`` per
-record and actor visibility, keyed for rendering (app.pubsub.render), so an event is rendered
-and encoded once for all subscribers of the same operation, variables and viewer scope.
+record and actor visibility, keyed for rendering (app.pubsub.render) as plain data, so an
+event is rendered and encoded once for all subscribers of the same operation and variables
+(twice when some of them see its actor), whatever organisation they belong to.
 """
 
 from __future__ import annotations
@@ -46,14 +47,16 @@ _shared_events: WeakKeyDictionary[Hub, OrderedDict[Hashable, Event]] = WeakKeyDi
 
 def shared_event(hub: Hub, record: EventRecord, *, show_actor: bool) -> Event:
     """The one ``Event`` of ``record`` for all subscribers that see (or not) its actor, with
-    ``render_key`` (cursor, show_actor): its rendering depends on nothing else."""
+    ``render_key`` (hub, cursor, show_actor): its rendering depends on nothing else."""
     events = _shared_events.get(hub)
     if events is None:
         events = _shared_events[hub] = OrderedDict()
     key = (record.cursor, show_actor)
     event = events.get(key)
     if event is None:
-        event = keyed(Event.from_record(record, show_actor=show_actor), key)
+        # Plain data: one rendering serves every viewer scope (the hub keeps apps apart).
+        event = Event.from_record(record, show_actor=show_actor)
+        event = keyed(event, (hub, *key), any_viewer=True)
         events[key] = event
         if len(events) > SHARED_EVENTS:
             events.popitem(last=False)

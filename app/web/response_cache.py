@@ -37,7 +37,7 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationT
 
 CACHEABLE_FIELDS = frozenset({"listings", "listing", "__typename"})
 SHAPES = 512
-"""Request bodies whose cacheability is remembered."""
+"""Queries (text and operation name) whose cacheability is remembered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +50,29 @@ class CachedResponse:
 
 def cacheable_body(body: bytes) -> bool:
     """True for a JSON body whose operation is a query of ``CACHEABLE_FIELDS`` only."""
+    operation = operation_of(body)
+    return operation is not None and cacheable_operation(*operation)
+
+
+def operation_of(body: bytes) -> tuple[str, str | None] | None:
+    """A request body's query and operation name; None when it is not plainly one query
+    about listings (checked on the raw bytes first: most requests are not)."""
+    if b"listing" not in body:
+        return None
     try:
         request = json.loads(body)
     except ValueError:
-        return False
+        return None
     if not isinstance(request, dict) or set(request) - {"query", "variables", "operationName"}:
-        return False
+        return None
     query, name = request.get("query"), request.get("operationName")
     if not isinstance(query, str) or not (name is None or isinstance(name, str)):
-        return False
+        return None
+    return query, name
+
+
+def cacheable_operation(query: str, name: str | None) -> bool:
+    """True when the named (or only) operation of ``query`` reads ``CACHEABLE_FIELDS`` only."""
     try:
         document = parse(query, max_tokens=2000)
     except GraphQLError:
@@ -83,7 +97,7 @@ class ResponseCache:
         self.generation = 0
         """Bumped whenever anything changes; an answer computed across a bump is not kept."""
         self._answers: OrderedDict[Hashable, CachedResponse] = OrderedDict()
-        self._shapes: OrderedDict[bytes, bool] = OrderedDict()
+        self._shapes: OrderedDict[tuple[str, str | None], bool] = OrderedDict()
         self._computing: dict[Hashable, asyncio.Future[CachedResponse | None]] = {}
 
     @property
@@ -95,9 +109,12 @@ class ResponseCache:
         self._answers.clear()
 
     def qualifies(self, body: bytes) -> bool:
-        known = self._shapes.get(body)
+        operation = operation_of(body)
+        if operation is None:
+            return False
+        known = self._shapes.get(operation)  # by query text: variables vary, the shape not
         if known is None:
-            known = self._shapes[body] = cacheable_body(body)
+            known = self._shapes[operation] = cacheable_operation(*operation)
             while len(self._shapes) > SHAPES:
                 self._shapes.popitem(last=False)
         return known

@@ -24,7 +24,7 @@ from websockets.typing import Subprotocol
 from app.domain.statuses import Role
 from app.pubsub.render import GroupScope, RenderedData, RenderGroups, keyed, render_groups_of
 from app.settings import Settings
-from tests.pubsub.support import append, subscribed
+from tests.pubsub.support import append, eventually, subscribed
 from tests.support.auth import Person, create_person, sign_in_as
 from tests.support.factories import create_buyer
 from tests.support.server import RunningServer, import_schema, make_app, serve_app
@@ -391,3 +391,27 @@ async def test_the_legacy_protocol_shares_the_rendering_too(
     assert [m["type"] for m in old_messages] == ["data"] * 3
     assert [m["id"] for m in old_messages] == ["legacy-1"] * 3
     assert [m["payload"]["data"]["events"] for m in old_messages] == current
+
+
+async def test_buyers_of_different_organisations_share_the_rendering_of_an_event(
+    server: RunningServer, app_sessions: Sessions, sessions: Sessions, buyer: Person
+) -> None:
+    other = await create_person(sessions, await create_buyer(sessions), Role.BUYER)
+    groups = app_groups()
+    async with (
+        GraphQLSocket.connect(server.graphql_ws_url, token=buyer.token) as first,
+        GraphQLSocket.connect(server.graphql_ws_url, token=other.token) as second,
+    ):
+        ops = [await first.subscribe(EVENTS), await second.subscribe(EVENTS)]
+        await subscribed(server.app, 2)
+        before = groups.stats()
+        assert before["groups"] == 2  # two scopes: each organisation may see other events
+        await append(app_sessions, 3, type="plain.data", audiences=["public"])
+        got = [await received(first, ops[0], 3), await received(second, ops[1], 3)]
+        after = groups.stats()
+    # An event is plain data: one rendering serves both scopes.
+    assert after["renderings"] - before["renderings"] == 3
+    assert got[0] == got[1]
+    assert [event["changes"]["n"] for event in got[0]] == [0, 1, 2]
+    await eventually(lambda: app_groups().stats()["groups"] == 0, what="groups left")
+    assert app_groups().any_viewer == {}
