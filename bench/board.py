@@ -1,21 +1,25 @@
 """Requests a second and latency of the buyers' board query (50 listings with device and grade)
-at 16 and 64 concurrent clients, against one server process.
+at 16 and 64 concurrent clients, against one server process; then at 64 clients while sales
+reprices listings through the API (``--writes``: mutations a second), since every change
+empties the board's response cache.
 
 The load generator is wrk (Debian package ``wrk``), a C program, with a Lua script that POSTs the
 query as a signed-in buyer over keep-alive connections. Optionally (``--profile``) py-spy
 samples the server during one more run and the hottest functions are written down.
 
-    .venv/bin/python -m bench.board [--quick] [--profile]
+    .venv/bin/python -m bench.board [--quick] [--profile] [--writes 10 50]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,8 @@ import httpx
 from bench import profiling
 from bench.common import (
     BUYER_EMAIL,
+    SALES_EMAIL,
+    active_listing_ids,
     add_listings,
     database,
     load,
@@ -114,6 +120,32 @@ def run_wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str,
     }
 
 
+def run_wrk_while_writing(
+    url: str, script: Path, connections: int, seconds: int, rate: float
+) -> dict[str, Any]:
+    """wrk as above while a writer reprices the board's listings at ``rate`` a second."""
+    from bench.latency import Writer
+
+    token = sign_in(url, SALES_EMAIL)
+    writer = Writer(url, token, active_listing_ids(url, sign_in(url, BUYER_EMAIL))[:50])
+    written: dict[str, Any] = {}
+
+    def write() -> None:
+        written.update(asyncio.run(writer.run(rate, int(rate * seconds))))
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        result = run_wrk(url, script, connections, seconds)
+    finally:
+        thread.join()
+    result["writes_per_second_asked"] = rate
+    result["writes_per_second"] = round(written.get("achieved_rate") or 0.0, 1)
+    result["write_p50_ms"] = written.get("mutation_p50_ms")
+    result["writes_refused"] = written.get("refused")
+    return result
+
+
 def profile(
     pid: int, url: str, script: Path, seconds: int, name: str, quick: bool
 ) -> dict[str, Any]:
@@ -129,6 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs")
     parser.add_argument("--profile", action="store_true", help="py-spy the server under load")
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument(
+        "--writes",
+        type=float,
+        nargs="*",
+        default=[10.0, 50.0],
+        help="repriceListing a second during extra 64-client runs",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
@@ -152,6 +191,15 @@ def main(argv: list[str] | None = None) -> int:
                 result["load"] = load()
                 result["rss_mb"] = round(server.rss_mb(), 1)
                 log(f"board, {connections} clients: {result}")
+                runs.append(result)
+            for rate in args.writes:
+                cpu = server.cpu_seconds()
+                result = run_wrk_while_writing(server.graphql_url, script, 64, seconds, rate)
+                result["server_cpu_share"] = round((server.cpu_seconds() - cpu) / seconds, 2)
+                result["connections"] = 64
+                result["load"] = load()
+                result["rss_mb"] = round(server.rss_mb(), 1)
+                log(f"board, 64 clients, {rate:g} writes/s: {result}")
                 runs.append(result)
             profiled = None
             if args.profile:

@@ -15,7 +15,6 @@ then answer UNAUTHENTICATED); a payload whose token is not a string is refused (
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -180,9 +179,7 @@ class GraphQLView(GraphQL[Context, None]):
         token = bearer_token(request.headers.get("authorization"))
         actor = await self.runtime.actors.actor(token)
         key = (body, viewer_scope(actor), media_type)
-        kept = cache.get(key)
-        if kept is None and (computing := cache.computing(key)) is not None:
-            kept = await asyncio.shield(computing)  # one request computes, the others wait
+        kept = await cache.ready(key)
         if kept is not None:
             RESPONSE_CACHE.labels("hit").inc()
             # As strawberry's run would have (app.auth.hardening): for the rate limiter.

@@ -128,10 +128,20 @@ class ResponseCache:
             return None
         return answer
 
-    def computing(self, key: Hashable) -> asyncio.Future[CachedResponse | None] | None:
-        """The answer another request is computing now, if any (one computes, the rest wait:
-        after a change, a crowd of pollers costs one execution, not one each)."""
-        return self._computing.get(key)
+    async def ready(self, key: Hashable) -> CachedResponse | None:
+        """The kept answer, or the one another request is computing now (waited for); None
+        when the caller must compute it (``computation``).
+
+        One request computes, the others wait: after a change, a crowd of pollers costs one
+        execution, not one each. An answer begun before a change the caller had already
+        seen (its ``generation`` is the one it began in) is not for the caller; then the first
+        of those callers computes anew and the others wait for that."""
+        arrived = self.generation
+        kept = self.get(key)
+        while kept is None and (computing := self._computing.get(key)) is not None:
+            shared = await asyncio.shield(computing)
+            kept = shared if shared is not None and shared.generation >= arrived else self.get(key)
+        return kept
 
     @contextmanager
     def computation(self, key: Hashable) -> Iterator[Computation]:
@@ -170,6 +180,6 @@ class Computation:
         self.answer: CachedResponse | None = None
 
     def keep(self, body: bytes, media_type: str) -> None:
-        answer = self.cache.put(self.key, self.generation, body, media_type)
-        # Waiting requests take it only if nothing changed since they asked.
-        self.answer = answer if answer.generation == self.cache.generation else None
+        # Kept if nothing changed while it was computed; handed to the requests that waited
+        # if nothing had changed when they arrived (its ``generation`` says when it began).
+        self.answer = self.cache.put(self.key, self.generation, body, media_type)

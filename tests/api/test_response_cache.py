@@ -18,7 +18,7 @@ from app.models import Listing
 from app.observability.metrics import RESPONSE_CACHE
 from app.services.events import append_event
 from app.settings import Settings
-from app.web.response_cache import cacheable_body
+from app.web.response_cache import ResponseCache, cacheable_body
 from tests.support.databases import count_statements
 from tests.support.graphql import GraphQLClient
 from tests.support.server import RunningServer, make_app, serve_app
@@ -235,3 +235,24 @@ async def test_an_answer_is_kept_no_longer_than_its_max_age(
 )
 def test_which_bodies_qualify(body: bytes, cacheable: bool) -> None:
     assert cacheable_body(body) is cacheable
+
+
+async def test_a_waiter_takes_a_computed_answer_only_if_it_began_after_what_it_saw() -> None:
+    cache = ResponseCache(max_age=60, entries=8)
+    with cache.computation("board") as computing:
+        early = asyncio.create_task(cache.ready("board"))  # arrives before the change
+        await asyncio.sleep(0)
+        cache.invalidate()  # something changed while the answer was being computed
+        late = asyncio.create_task(cache.ready("board"))  # has seen the change
+        await asyncio.sleep(0)
+        computing.keep(b"page", "application/json")
+    answer = await early
+    assert answer is not None
+    assert answer.body == b"page"
+    assert await late is None  # must compute its own
+    assert cache.get("board") is None  # begun before the change: not kept either
+    with cache.computation("board") as fresh:
+        fresh.keep(b"new page", "application/json")
+    kept = await cache.ready("board")
+    assert kept is not None
+    assert kept.body == b"new page"
