@@ -153,17 +153,22 @@ def plot_capacity(capacity: dict[str, Any], folder: Path) -> str:
 def plot_board(board: dict[str, Any], folder: Path) -> str:
     plt = _pyplot()
     figure, (left, right) = plt.subplots(1, 2, figsize=(8, 3.6))
-    labels = [str(run["connections"]) for run in board["runs"]]
+    labels = [_board_label(run) for run in board["runs"]]
     left.bar(labels, [run.get("requests_per_second", 0) for run in board["runs"]])
     left.axhline(BOARD_TARGET_RPS, color="red", linewidth=0.8, label="target 1,000/s")
-    left.set_xlabel("concurrent clients")
+    left.set_xlabel("clients (+ writes a second)")
     left.set_ylabel("requests a second")
     left.legend(fontsize=8)
     right.bar(labels, [run.get("p99_ms", 0) for run in board["runs"]], color="tab:orange")
-    right.set_xlabel("concurrent clients")
+    right.set_xlabel("clients (+ writes a second)")
     right.set_ylabel("p99 (ms)")
     figure.suptitle("The buyers' board query (50 listings), one process")
     return _save(figure, folder / "board.png")
+
+
+def _board_label(run: dict[str, Any]) -> str:
+    writes = run.get("writes_per_second_asked")
+    return f"{run['connections']}" if not writes else f"{run['connections']} + {writes:g}/s"
 
 
 def plot_profile(profile: dict[str, Any], folder: Path) -> str:
@@ -434,6 +439,8 @@ def board_section(board: dict[str, Any], pictures: list[str]) -> tuple[str, bool
     rows = [
         [
             run["connections"],
+            run.get("writes_per_second") if run.get("writes_per_second_asked") else 0,
+            run.get("write_p50_ms") if run.get("writes_per_second_asked") else "",
             run.get("requests_per_second"),
             run.get("p50_ms"),
             run.get("p90_ms"),
@@ -444,9 +451,19 @@ def board_section(board: dict[str, Any], pictures: list[str]) -> tuple[str, bool
         ]
         for run in board["runs"]
     ]
-    best = max((run.get("requests_per_second") or 0 for run in board["runs"]), default=None)
+    reads_only = [run for run in board["runs"] if not run.get("writes_per_second_asked")]
+    best = max((run.get("requests_per_second") or 0 for run in reads_only), default=None)
     met = None if best is None else best >= BOARD_TARGET_RPS
-    header = ["clients", "requests/s", "p50 ms", "p90 ms", "p99 ms", "non-2xx"]
+    header = [
+        "clients",
+        "writes/s",
+        "write p50 ms",
+        "requests/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "non-2xx",
+    ]
     table = _table([*header, "server CPU (cores)", "load"], rows)
     text = f"""## 4. The buyers' board query
 
@@ -458,7 +475,11 @@ listings plus 1,000 more, and each request asks for the first 50 with device and
 {board["query"]}
 ```
 
-Command per row: `{board["runs"][0]["command"] if board["runs"] else ""}`.
+Command per row: `{board["runs"][0]["command"] if board["runs"] else ""}`. Answers come from
+the board's response cache (app/web/response_cache.py) until something changes; the rows with
+writes run a writer process beside wrk that reprices the board's listings through the API
+(`repriceListing` as sales), each write emptying the cache. The target is judged on the rows
+without writes.
 
 {table}
 
