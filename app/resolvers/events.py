@@ -16,12 +16,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Hashable
 from contextlib import aclosing
-from typing import Any
 from weakref import WeakKeyDictionary
 
 import strawberry
 
-from app.auth.sessions import actor_for_token
 from app.domain.actors import Actor, ActorKind
 from app.domain.errors import DomainError, ErrorCode
 from app.pubsub.cursors import START, Cursor, InvalidCursor, decode_cursor
@@ -31,6 +29,7 @@ from app.pubsub.log import EventFilter, EventRecord
 from app.pubsub.render import keyed
 from app.pubsub.stream import StreamEnded, event_stream
 from app.resolvers.ids import parse_id
+from app.resolvers.live_common import current_actor
 from app.runtime import Runtime
 from app.schema.errors import PublicError, query_error
 from app.schema.events import Event, EventConnection, event_connection
@@ -133,15 +132,6 @@ def _global_type(raw: str) -> str:
         ) from None
 
 
-async def _current_actor(context: Any) -> Actor:
-    """Who is asking now: a socket's token is checked again for every new subscription."""
-    actor: Actor = context.actor
-    token: str | None = getattr(context, "token", None)
-    if token and actor.kind is not ActorKind.ANONYMOUS:
-        actor = await actor_for_token(context.runtime.sessions, token)
-    return actor
-
-
 @strawberry.type
 class EventQueries:
     @strawberry.field(
@@ -194,7 +184,7 @@ class EventSubscriptions:
     ) -> AsyncGenerator[Event, None]:
         # Not a generator itself: a refusal here is the operation's `error` message.
         try:
-            actor = await _current_actor(info.context)
+            actor = await current_actor(info.context)
             _require_signed_in(actor)
             event_filter = _event_filter(actor, types, entity_type, entity_id)
             cursor = _cursor(after)

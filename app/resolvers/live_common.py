@@ -21,7 +21,6 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Itera
 from contextlib import aclosing
 from typing import Any, TypeVar, cast
 
-from app.auth.sessions import actor_for_token
 from app.domain.actors import Actor, ActorKind
 from app.domain.errors import DomainError
 from app.models.base import Base
@@ -105,11 +104,12 @@ def viewer_key(actor: Actor) -> str:
 
 
 async def current_actor(context: Any) -> Actor:
-    """Who is asking now: a socket's token is checked again for every new subscription."""
+    """Who is asking now: a socket's token is checked again for every new subscription (as
+    of at most ``auth_cache_seconds`` ago, app.auth.actor_cache)."""
     actor: Actor = context.actor
     token: str | None = getattr(context, "token", None)
     if token and actor.kind is not ActorKind.ANONYMOUS:
-        actor = await actor_for_token(context.runtime.sessions, token)
+        actor = await context.runtime.actors.actor(token)
     return actor
 
 
