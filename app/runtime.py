@@ -3,6 +3,7 @@ delivery (the event log reader, the tail task and the hub)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -15,7 +16,6 @@ from app.pubsub.log import EventLog, create_log_engine
 from app.pubsub.tail import EventTail
 from app.pubsub.wakeups import WakeUpChannel
 from app.settings import Settings
-from app.web.response_cache import ResponseCache
 
 
 @dataclass(slots=True)
@@ -30,8 +30,9 @@ class Runtime:
     tail: EventTail
     actors: ActorCache
     """Bearer tokens resolved in the last ``auth_cache_seconds``."""
-    responses: ResponseCache
-    """The board's answers until the next change (app.web.response_cache)."""
+    change_listeners: list[Callable[[], None]]
+    """Called when anything changed: this process committed events (before the mutation
+    answers), or the tail handed events to the hub (e.g. to empty a cache of answers)."""
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -46,13 +47,16 @@ class Runtime:
             batch_size=settings.event_batch_size,
         )
         wakeups.add_listener(lambda _hint: tail.wake())
-        responses = ResponseCache(
-            max_age=settings.response_cache_seconds, entries=settings.response_cache_entries
-        )
-        hub.listeners.append(responses.invalidate)  # changes committed anywhere
+        change_listeners: list[Callable[[], None]] = []
+
+        def changed(*_: object) -> None:
+            for listener in change_listeners:
+                listener()
+
+        hub.listeners.append(changed)  # changes committed anywhere, as the tail reads them
 
         def committed_here() -> None:  # before the mutation answers: read your own writes
-            responses.invalidate()
+            changed()
             tail.wake()
 
         notify_in_transaction = not is_sqlite(settings.database_url) and wakeups.scheme in (
@@ -67,7 +71,7 @@ class Runtime:
         )
         return cls(
             actors=ActorCache(sessions, ttl=settings.auth_cache_seconds),
-            responses=responses,
+            change_listeners=change_listeners,
             settings=settings,
             engine=engine,
             sessions=sessions,

@@ -41,6 +41,7 @@ from app.resolvers.context import Context
 from app.resolvers.masking import UNAVAILABLE_MESSAGE, is_unavailable
 from app.resolvers.render_scope import viewer_scope
 from app.runtime import Runtime
+from app.web.response_cache import ResponseCache
 from app.web.sockets import LegacyWSHandler, LiveSocket, SocketRegistry, TransportWSHandler
 from app.web.static_site import graphiql_redirect
 
@@ -105,6 +106,11 @@ class GraphQLView(GraphQL[Context, None]):
         )
         super().__init__(schema, **kwargs)
         self.runtime = runtime
+        # The board's answers until anything changes (app.web.response_cache).
+        self.responses = ResponseCache(
+            max_age=settings.response_cache_seconds, entries=settings.response_cache_entries
+        )
+        runtime.change_listeners.append(self.responses.invalidate)
         # Open sockets by identity: limits, revocation, re-checks (app.web.sockets).
         self.sockets = SocketRegistry(
             runtime.sessions,
@@ -166,7 +172,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def _answer(self, request: Request, media_type: str) -> Response:
         """A board query's kept answer if nothing changed since (app.web.response_cache),
         else strawberry's, kept when it qualifies."""
-        cache = self.runtime.responses
+        cache = self.responses
         if (
             not cache.enabled
             or request.method != "POST"
