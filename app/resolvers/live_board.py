@@ -20,6 +20,7 @@ from app.models import Device as DeviceRow
 from app.models import Grade as GradeRow
 from app.models import Listing as ListingRow
 from app.pubsub.log import EventRecord
+from app.pubsub.render import keyed
 from app.pubsub.stream import Watch, WatchFilter
 from app.resolvers.events import visible_audiences
 from app.resolvers.live_common import (
@@ -90,9 +91,18 @@ def listing_board(
     actor: Actor,
     listing_filter: listing_queries.ListingFilter,
     limit: int,
+    *,
+    reads_viewer: bool = True,
 ) -> AsyncGenerator[ListingBoardUpdate, None]:
+    """``reads_viewer``: the subscription selects a field that depends on who asks; if not,
+    an update renders the same for every non-operator (only operators see other statuses),
+    and is shared across organisations (app.pubsub.render, ``any_viewer``)."""
     cache = shared_cache(runtime)
-    viewer = viewer_key(actor)
+    any_viewer = not reads_viewer
+    if any_viewer:  # the hub keeps the renderings of two apps in one process apart
+        viewer: Hashable = (runtime.hub, "operator" if actor.is_operator else "others")
+    else:
+        viewer = viewer_key(actor)
     shown: set[int] = set()
 
     async def snapshot(watching: Watch) -> ListingBoardUpdate:
@@ -137,15 +147,15 @@ def listing_board(
         key: Hashable = ("listingBoard", cursor, listing_id, listing_filter, viewer, kind)
 
         def make() -> ListingBoardUpdate:
-            return ListingBoardUpdate(
+            update = ListingBoardUpdate(
                 kind=kind,
                 listings=[Listing.from_row(view.listing)] if inside and view else [],
                 removed_ids=[] if inside else [relay.GlobalID("Listing", str(listing_id))],
                 cursor=cursor,
                 total_count=None,
                 has_more=False,
-                render_key=key,
             )
+            return keyed(update, key, any_viewer=any_viewer)
 
         return cache.value(key, make)
 

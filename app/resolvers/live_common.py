@@ -94,6 +94,21 @@ def shared_cache(runtime: Runtime) -> SharedCache:
     return cache
 
 
+VIEWER_FIELDS = frozenset({"offers"})
+"""Fields whose value depends on who asks (``Listing.offers``: a buyer sees its own)."""
+
+
+def reads_viewer(selections: Iterable[Any]) -> bool:
+    """True when a selection (strawberry's ``info.selected_fields``) reaches a field of
+    ``VIEWER_FIELDS`` anywhere, fragments included: its renderings differ per organisation."""
+    for selection in selections:
+        if getattr(selection, "name", None) in VIEWER_FIELDS and hasattr(selection, "arguments"):
+            return True
+        if reads_viewer(getattr(selection, "selections", ())):
+            return True
+    return False
+
+
 def viewer_key(actor: Actor) -> str:
     """Who an update is rendered for: operators see the same; others per organisation."""
     if actor.is_operator:

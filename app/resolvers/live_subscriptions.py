@@ -19,7 +19,7 @@ from app.domain.errors import DomainError, ErrorCode
 from app.domain.settlements import ensure_may_view
 from app.resolvers.ids import parse_id
 from app.resolvers.live_board import board_filter, listing_board
-from app.resolvers.live_common import current_actor, public_errors
+from app.resolvers.live_common import current_actor, public_errors, reads_viewer
 from app.resolvers.live_entities import check_device, check_order, device_updates, order_updates
 from app.resolvers.live_lists import offer_updates, settlement_updates
 from app.resolvers.offers import require_offer_reader
@@ -69,9 +69,15 @@ class LiveSubscriptions:
             limit = page_size(first, info.context.runtime.settings.page_size_max)
         except DomainError as error:
             raise query_error(error) from error
-        return public_errors(
-            listing_board(info.context, info.context.runtime, actor, listing_filter, limit)
+        board = listing_board(
+            info.context,
+            info.context.runtime,
+            actor,
+            listing_filter,
+            limit,
+            reads_viewer=reads_viewer(info.selected_fields),
         )
+        return public_errors(board)
 
     @strawberry.subscription(
         description="One order live: its state, then again after each change (confirmed, "

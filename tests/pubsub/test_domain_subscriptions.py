@@ -16,13 +16,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.statuses import CosmeticGrade, ListingStatus
+from app.pubsub.render import render_groups_of
 from app.resolvers.live_common import shared_cache
 from app.services import listing_queries
 from app.services import listings as listing_service
 from tests.pubsub.support import eventually, subscribed
 from tests.support.auth import token_for
 from tests.support.graphql import GraphQLClient
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, import_schema
 from tests.support.trade import World, bearer, create_listing, create_world, global_id
 from tests.support.ws import GraphQLSocket
 
@@ -107,6 +108,44 @@ def listing_gid(listing_id: int) -> str:
 
 
 # --- listingBoard ------------------------------------------------------------------------------
+
+
+BOARD_WITH_OFFERS = """
+subscription Board {
+  listingBoard { kind listings { id price { amountMinor } offers { id } } }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("query", "renderings_per_change"),
+    [(BOARD, 1), (BOARD_WITH_OFFERS, 2)],
+    ids=["plain-fields", "with-offers"],
+)
+async def test_buyers_of_two_organisations_share_a_change_unless_it_shows_their_offers(
+    server: RunningServer,
+    sessions: Sessions,
+    world: World,
+    people: Tokens,
+    socket_of: Any,
+    query: str,
+    renderings_per_change: int,
+) -> None:
+    listing = await create_listing(sessions, world.client)
+    sockets = [await socket_of("buyer_a"), await socket_of("buyer_b")]
+    ops = [(await subscribe(server, socket, query, {}))[0] for socket in sockets]
+    groups = render_groups_of(import_schema())
+    assert groups is not None
+    before = groups.renderings
+
+    await people.mutate(
+        "sales", "repriceListing", "RepriceListingInput", {"listingId": listing.id, "price": "9"}
+    )
+    updates = [(await socket.take(op, 1))[0] for socket, op in zip(sockets, ops, strict=True)]
+
+    assert [u["listings"][0]["price"]["amountMinor"] for u in updates] == ["9", "9"]
+    # Listing.offers shows each buyer its own offers: then each organisation renders its own.
+    assert groups.renderings - before == renderings_per_change
 
 
 async def test_the_board_sends_its_page_then_added_changed_and_removed_listings(
