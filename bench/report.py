@@ -593,10 +593,10 @@ def build(quick: bool) -> str:
     header = f"""# Benchmarks
 
 Measured on {m("date")} at commit `{m("commit")}`: {m("cpus")} CPUs ({m("cpu_model")}),
-{m("memory_gb")} GB, Python {m("python")}, PostgreSQL on the same machine. The machine was
-shared with other work while these ran: every table gives the load average beside its
-figures, and with two cores a load above 2 means the server got only part of a CPU. Server,
-subscribers, writers and load generators all run on these two cores.
+{m("memory_gb")} GB, Python {m("python")}, PostgreSQL on the same machine. Server,
+subscribers, writers and load generators all run on these two cores, so every table gives the
+load average beside its figures: with two cores a load above 2 means the server got only part
+of a CPU.
 
 Rerun everything (about 30 minutes; needs PostgreSQL at `BENCH_POSTGRES_URL`, default
 `postgresql://postgres@127.0.0.1:5432/postgres`, Redis at `BENCH_REDIS_URL` and `wrk`):
