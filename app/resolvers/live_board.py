@@ -122,6 +122,22 @@ def listing_board(
             has_more=page.has_next,
         )
 
+    def prefetch(records: list[EventRecord]) -> None:
+        """One read for the listings of a whole batch (``change`` then finds each)."""
+        wanted: dict[Hashable, int] = {
+            ("listing", record.cursor, listing_id): listing_id
+            for record in records
+            if (listing_id := _listing_of(record)) is not None
+        }
+
+        async def load(keys: list[Hashable]) -> dict[Hashable, ListingView | None]:
+            async with runtime.reads() as session:
+                views = await live_queries.listing_views(session, sorted({wanted[k] for k in keys}))
+            by_id = {view.listing.id: view for view in views}
+            return {key: by_id.get(wanted[key]) for key in keys}
+
+        cache.start_many(wanted, load)
+
     async def change(record: EventRecord) -> ListingBoardUpdate | None:
         listing_id = _listing_of(record)
         assert listing_id is not None  # the filter lets nothing else through
@@ -170,4 +186,5 @@ def listing_board(
         snapshot=snapshot,
         entity_of=lambda record: _listing_of(record),
         change=change,
+        prefetch=prefetch,
     )

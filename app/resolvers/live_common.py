@@ -15,9 +15,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Iterable, Mapping
 from contextlib import aclosing
 from typing import Any, TypeVar, cast
 
@@ -60,6 +61,39 @@ class SharedCache:
             self._entries.move_to_end(key)
         # Shielded: a subscriber that goes away does not cancel the read the others wait for.
         return cast("T", await asyncio.shield(future))
+
+    def start_many(
+        self,
+        keys: Iterable[Hashable],
+        load: Callable[[list[Hashable]], Awaitable[Mapping[Hashable, Any]]],
+    ) -> None:
+        """Start one load for every key nobody has asked for yet; ``get`` then waits for its
+        share of it (a batch of events costs one read, not one per event)."""
+        missing = [key for key in dict.fromkeys(keys) if key not in self._entries]
+        if not missing:
+            return
+        self.loads += 1
+        loop = asyncio.get_running_loop()
+        futures: dict[Hashable, asyncio.Future[Any]] = {}
+        for key in missing:
+            future: asyncio.Future[Any] = loop.create_future()
+            future.add_done_callback(functools.partial(self._forget_failure, key))
+            self._put(key, future)
+            futures[key] = future
+
+        def settle(batch: asyncio.Future[Mapping[Hashable, Any]]) -> None:
+            failure = None if batch.cancelled() else batch.exception()
+            for key, future in futures.items():
+                if future.done():
+                    continue
+                if batch.cancelled():
+                    future.cancel()
+                elif failure is not None:
+                    future.set_exception(failure)
+                else:
+                    future.set_result(batch.result().get(key))
+
+        asyncio.ensure_future(load(missing)).add_done_callback(settle)
 
     def value(self, key: Hashable, make: Callable[[], T]) -> T:
         """The object made for ``key``, made now if nobody has yet (synchronously)."""
@@ -146,8 +180,10 @@ async def follow(
     snapshot: Callable[[Watch], Awaitable[T]],
     entity_of: Callable[[EventRecord], Hashable],
     change: Callable[[EventRecord], Awaitable[T | None]],
+    prefetch: Callable[[list[EventRecord]], None] | None = None,
 ) -> AsyncGenerator[T, None]:
-    """The snapshot (read after registering), then ``change`` for each changed entity."""
+    """The snapshot (read after registering), then ``change`` for each changed entity;
+    ``prefetch`` is handed each batch's records first (to start one read for all of them)."""
     async with watch(hub=runtime.hub, tail=runtime.tail, event_filter=event_filter) as watching:
         yield await snapshot(watching)
         async for batch in watching.batches():
@@ -155,6 +191,8 @@ async def follow(
             for record in batch:
                 latest.pop(entity_of(record), None)
                 latest[entity_of(record)] = record
+            if prefetch is not None:
+                prefetch(list(latest.values()))
             for record in latest.values():
                 update = await change(record)
                 watching.handled(record.cursor)

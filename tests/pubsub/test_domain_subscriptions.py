@@ -13,13 +13,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.statuses import CosmeticGrade, ListingStatus
+from app.models import Listing
 from app.pubsub.render import render_groups_of
 from app.resolvers.live_common import shared_cache
 from app.services import listing_queries
 from app.services import listings as listing_service
+from app.services.events import append_event
 from tests.pubsub.support import eventually, subscribed
 from tests.support.auth import token_for
 from tests.support.graphql import GraphQLClient
@@ -265,3 +268,38 @@ async def test_alike_board_subscribers_share_one_read_and_one_update_per_change(
     assert cache.loads == loads + 1  # one read of the listing for three subscribers
     assert [u["listings"][0]["price"]["amountMinor"] for u in updates] == ["7"] * 3
     assert len({u["cursor"] for u in updates}) == 1
+
+
+async def test_a_batch_of_changes_costs_one_read_for_every_subscriber(
+    server: RunningServer, sessions: Sessions, world: World, socket_of: Any
+) -> None:
+    first = await create_listing(sessions, world.client)
+    second = await create_listing(sessions, world.client)
+    sockets = [await socket_of("buyer_a"), await socket_of("buyer_b")]
+    ops = [(await subscribe(server, socket, BOARD, {}))[0] for socket in sockets]
+    cache = shared_cache(server.app.state.runtime)
+    loads = cache.loads
+
+    # Two changes in one transaction: the tail reads them together, one batch.
+    async with server.app.state.runtime.sessions.begin() as session:
+        for listing, price in ((first, 11), (second, 12)):
+            await session.execute(
+                update(Listing)
+                .where(Listing.id == listing.id)
+                .values(price_minor=price, version=Listing.version + 1)
+            )
+            append_event(
+                session,
+                type="listing.repriced",
+                entity_type="Listing",
+                entity_id=listing.id,
+                entity_version=2,
+                changes={"priceMinor": price},
+                audiences=["public"],
+                actor="user:1",
+            )
+    for socket, op in zip(sockets, ops, strict=True):
+        updates = await socket.take(op, 2)
+        prices = {u["listings"][0]["id"]: u["listings"][0]["price"]["amountMinor"] for u in updates}
+        assert prices == {listing_gid(first.id): "11", listing_gid(second.id): "12"}
+    assert cache.loads == loads + 1  # both listings, for both subscribers, in one read
