@@ -5,8 +5,9 @@
   events into updates. Events of one entity in one batch are handled once, for the last of
   them: updates are states, reloaded after the event, so nothing is lost by it.
 - ``SharedCache``: when many subscribers of the process handle the same event, the changed
-  entity is read ONCE (keyed by the event's cursor and the entity) and the update object is
-  built once per ``render_key``; every subscriber with that key is handed the same object.
+  entity is read ONCE (keyed by the event's cursor and the entity; ``start_many`` reads a
+  whole batch's in one go) and the update object is built once per ``render_key``; every
+  subscriber with that key is handed the same object.
 - ``fresh_loaders``: a socket's context lives as long as the socket, and so would its
   DataLoaders' cache; each update gets new loaders, primed with the rows just read, so nested
   fields show the state of this update (and cost no query).
