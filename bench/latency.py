@@ -15,6 +15,7 @@ Fan-out: with no other load, single events are written one at a time, and for ea
 and the last subscriber's receive times are taken.
 
     .venv/bin/python -m bench.latency [--quick]
+    .venv/bin/python -m bench.latency --cell 1000 100 --subscriptions events   # one cell, printed
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import time
 from datetime import datetime
 from typing import Any
@@ -419,6 +421,23 @@ def _load() -> str:
     return load()
 
 
+def _one_cell(subscribers: int, rate: float, field: str) -> int:
+    with database("cell") as db:
+        add_listings(db, 500)
+        tokens = add_buyers(db, 50)
+        cell = run_cell(
+            db,
+            subscribers=subscribers,
+            rates=[rate],
+            seconds=10.0,
+            processes=2,
+            buyer_tokens=tokens,
+            field=field,
+        )
+    print(json.dumps(cell, indent=1, default=str))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small N, short phases")
@@ -429,7 +448,16 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(clients.SUBSCRIPTIONS),
     )
     parser.add_argument("--sizes", nargs="+", type=int, default=None, help="subscriber counts")
+    parser.add_argument(
+        "--cell",
+        nargs=2,
+        type=float,
+        metavar=("SUBSCRIBERS", "RATE"),
+        help="run one cell of one process and print it (results on disk are left alone)",
+    )
     args = parser.parse_args(argv)
+    if args.cell:
+        return _one_cell(int(args.cell[0]), args.cell[1], args.subscriptions[0])
     if args.quick:
         sizes, rates, seconds, fanout_events = [20, 100], [20.0, 50.0], 3.0, 2
         target: tuple[int, float] = (100, 50.0)
