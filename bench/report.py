@@ -616,6 +616,10 @@ thousands of subscribers share 50 buyer identities; every other setting at its d
 render once per group included), and drops the database at the end. Raw results:
 `docs/benchmarks/*.json`.
 
+Smaller tools, printed rather than written here: `bench.latency --cell 1000 100` (one cell),
+`bench.fanout` (the delivery paths compared, in-process on SQLite) and `bench.mutations`
+(server CPU per write).
+
 ## Targets (one process, this 2-core machine)
 
 | target | result |
