@@ -16,13 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.models import Listing
 from app.observability.metrics import RESPONSE_CACHE
-from app.services.events import append_event
 from app.settings import Settings
 from app.web.response_cache import ResponseCache, cacheable_body
 from tests.support.databases import count_statements
 from tests.support.graphql import GraphQLClient
 from tests.support.server import RunningServer, make_app, serve_app
-from tests.support.trade import World, bearer, create_listing, create_world, global_id
+from tests.support.trade import (
+    World,
+    bearer,
+    create_listing,
+    create_world,
+    global_id,
+    reprice_in_database,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -120,21 +126,7 @@ async def test_a_change_committed_elsewhere_arrives_with_its_event(
         )
     assert prices(await board(http, token)) == {listing_id: "30000"}
     async with sessions.begin() as session:
-        await session.execute(
-            update(Listing)
-            .where(Listing.id == listing.id)
-            .values(price_minor=32_000, version=Listing.version + 1)
-        )
-        append_event(
-            session,
-            type="listing.repriced",
-            entity_type="Listing",
-            entity_id=listing.id,
-            entity_version=2,
-            changes={"priceMinor": 32_000},
-            audiences=["public"],
-            actor="user:1",
-        )
+        await reprice_in_database(session, listing, 32_000)
     async with asyncio.timeout(3):  # the tail polls every second; the max age is 5 s
         while prices(await board(http, token)) != {listing_id: "32000"}:  # noqa: ASYNC110
             await asyncio.sleep(0.05)

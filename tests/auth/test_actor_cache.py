@@ -31,6 +31,15 @@ async def person(sessions: Sessions) -> Person:
     return await sign_in_as(sessions, Role.SALES)
 
 
+async def revoke_in_database(sessions: Sessions, person: Person) -> None:
+    async with sessions.begin() as session:
+        await session.execute(
+            update(AuthSession)
+            .where(AuthSession.token_hash == token_hash(person.token))
+            .values(revoked_at=utcnow())
+        )
+
+
 async def email(graphql: GraphQLClient, person: Person) -> str | None:
     body = await graphql.as_(person)(WHO)
     user = body["data"]["viewer"]["user"]
@@ -85,12 +94,7 @@ async def test_a_revocation_elsewhere_applies_within_the_time_to_live(
 ) -> None:
     _, graphql = cached
     assert await email(graphql, person) == person.user.email
-    async with sessions.begin() as session:  # as another process would
-        await session.execute(
-            update(AuthSession)
-            .where(AuthSession.token_hash == token_hash(person.token))
-            .values(revoked_at=utcnow())
-        )
+    await revoke_in_database(sessions, person)  # as another process would
     assert await email(graphql, person) == person.user.email  # the bound, not a bug
     await asyncio.sleep(0.6)
     assert await email(graphql, person) is None
@@ -105,10 +109,5 @@ async def test_without_the_cache_every_request_asks_the_database(
     for _ in range(3):
         assert await email(graphql, person) == person.user.email
     assert actors.lookups - before == 3
-    async with sessions.begin() as session:
-        await session.execute(
-            update(AuthSession)
-            .where(AuthSession.token_hash == token_hash(person.token))
-            .values(revoked_at=utcnow())
-        )
+    await revoke_in_database(sessions, person)
     assert await email(graphql, person) is None

@@ -13,21 +13,25 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.statuses import CosmeticGrade, ListingStatus
-from app.models import Listing
 from app.pubsub.render import render_groups_of
 from app.resolvers.live_common import shared_cache
 from app.services import listing_queries
 from app.services import listings as listing_service
-from app.services.events import append_event
 from tests.pubsub.support import eventually, subscribed
 from tests.support.auth import token_for
 from tests.support.graphql import GraphQLClient
 from tests.support.server import RunningServer, import_schema
-from tests.support.trade import World, bearer, create_listing, create_world, global_id
+from tests.support.trade import (
+    World,
+    bearer,
+    create_listing,
+    create_world,
+    global_id,
+    reprice_in_database,
+)
 from tests.support.ws import GraphQLSocket
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -282,22 +286,8 @@ async def test_a_batch_of_changes_costs_one_read_for_every_subscriber(
 
     # Two changes in one transaction: the tail reads them together, one batch.
     async with server.app.state.runtime.sessions.begin() as session:
-        for listing, price in ((first, 11), (second, 12)):
-            await session.execute(
-                update(Listing)
-                .where(Listing.id == listing.id)
-                .values(price_minor=price, version=Listing.version + 1)
-            )
-            append_event(
-                session,
-                type="listing.repriced",
-                entity_type="Listing",
-                entity_id=listing.id,
-                entity_version=2,
-                changes={"priceMinor": price},
-                audiences=["public"],
-                actor="user:1",
-            )
+        await reprice_in_database(session, first, 11)
+        await reprice_in_database(session, second, 12)
     for socket, op in zip(sockets, ops, strict=True):
         updates = await socket.take(op, 2)
         prices = {u["listings"][0]["id"]: u["listings"][0]["price"]["amountMinor"] for u in updates}

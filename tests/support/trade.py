@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.relay import GlobalID
 
@@ -35,6 +35,7 @@ from app.models import (
     Organization,
 )
 from app.models.base import utcnow
+from app.services.events import append_event
 from tests.support.auth import Person, new_session, new_user
 from tests.support.factories import make_imei
 from tests.support.graphql import GraphQLClient
@@ -303,6 +304,26 @@ async def gql_errors(
     assert "errors" in payload, payload
     errors: list[dict[str, Any]] = payload["errors"]
     return errors
+
+
+async def reprice_in_database(session: AsyncSession, listing: Listing, price_minor: int) -> None:
+    """A listing repriced by a write of its own with its event, as another process would (no
+    API): inside the caller's transaction, so several can share one commit."""
+    await session.execute(
+        update(Listing)
+        .where(Listing.id == listing.id)
+        .values(price_minor=price_minor, version=Listing.version + 1)
+    )
+    append_event(
+        session,
+        type="listing.repriced",
+        entity_type="Listing",
+        entity_id=listing.id,
+        entity_version=listing.version + 1,
+        changes={"priceMinor": price_minor},
+        audiences=["public"],
+        actor="user:1",
+    )
 
 
 def global_id(type_name: str, row_id: int) -> str:
