@@ -130,7 +130,8 @@ def shared_cache(runtime: Runtime) -> SharedCache:
 
 
 VIEWER_FIELDS = frozenset({"offers"})
-"""Fields whose value depends on who asks (``Listing.offers``: a buyer sees its own)."""
+"""Fields whose value depends on who asks (``Listing.offers``: a buyer sees its own). A new
+field whose resolver reads the actor belongs here (tests/pubsub/test_viewer_fields.py)."""
 
 
 def reads_viewer(selections: Iterable[Any]) -> bool:
