@@ -180,6 +180,16 @@ class Settings(BaseSettings):
         description="Open websockets per user, API key or (anonymous) client IP, in each "
         "process; more are closed with 4403 'Too many connections'. 0 turns the limit off.",
     )
+    ws_messages_per_second: float = Field(
+        default=20.0,
+        ge=0,
+        description="Messages a websocket client may send a second on average (bursts up to "
+        "ws_message_burst); past it the socket is closed with 1008 'Too many messages'. 0 "
+        "turns the limit off.",
+    )
+    ws_message_burst: int = Field(
+        default=100, ge=1, description="Messages a websocket client may send at once."
+    )
     ws_recheck_interval: float = Field(
         default=2.0,
         gt=0,

@@ -13,7 +13,10 @@ when the identity it was opened with ends.
   operation id, or a syntax error message, in the reason);
 - one operation more than ``ws_max_subscriptions_per_connection`` gets that operation's
   ``error`` with ``extensions.code`` TOO_MANY_SUBSCRIPTIONS; the socket and its other
-  operations go on.
+  operations go on;
+- a client sending more than ``ws_messages_per_second`` on average (bursts of
+  ``ws_message_burst``) is closed with 1008 (RFC 6455's policy violation) ``Too many
+  messages``, in both protocols.
 
 4401 (subscribe before connection_ack), 4408 (no connection_init within
 ``ws_connection_init_timeout``), 4409 (an operation id already running) and 4429 (a second
@@ -40,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -61,7 +65,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, StartMessage
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    ErrorMessage,
+    OperationMessage,
+    StartMessage,
+)
 from strawberry.types.unset import UnsetType
 
 from app.auth import revocation
@@ -72,10 +80,44 @@ from app.pubsub.direct import Lane, lane_open
 log = logging.getLogger(__name__)
 
 FORBIDDEN = 4403
+POLICY_VIOLATION = 1008
+TOO_MANY_MESSAGES = "Too many messages"
 TOO_MANY_CONNECTIONS = "Too many connections"
 TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
 MAX_REASON_BYTES = 123
 """A close frame's reason: 125 bytes of payload less the 2-byte code."""
+
+
+class MessageBudget:
+    """What one socket may still send: ``rate`` messages a second on average, ``burst`` at
+    once (a token bucket). A client that subscribes, completes and pings as fast as it can
+    would otherwise keep the process busy with nothing but its messages."""
+
+    __slots__ = ("_at", "_tokens", "burst", "rate")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+
+    def take(self) -> bool:
+        if self.rate <= 0:
+            return True
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
+def message_budget(view: object) -> MessageBudget:
+    settings = getattr(getattr(view, "runtime", None), "settings", None)
+    if settings is None:
+        return MessageBudget(0, 1)
+    return MessageBudget(settings.ws_messages_per_second, settings.ws_message_burst)
 
 
 def bounded_reason(reason: str) -> str:
@@ -353,6 +395,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.websocket = self.bounded = _BoundedCloseAdapter(self.websocket)
+        self.budget = message_budget(self.view)
         # The limit is checked here, with a code; strawberry's own check would answer first.
         self.subscription_limit = self.max_subscriptions_per_connection
         self.max_subscriptions_per_connection = None
@@ -388,6 +431,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         await self.websocket.close(code, reason)
 
     async def handle_message(self, message: Message) -> None:
+        if not self.budget.take():
+            await self.close_socket(POLICY_VIOLATION, TOO_MANY_MESSAGES)
+            return
         problem = message_problem(message)
         if problem is not None:
             await self.handle_invalid_message(problem)
@@ -442,6 +488,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.websocket = _BoundedCloseAdapter(self.websocket)
+        self.budget = message_budget(self.view)
         self.subscription_limit = self.max_subscriptions_per_connection
         self.max_subscriptions_per_connection = None
         if hasattr(self.context, "socket"):
@@ -458,6 +505,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Any, Any]):
     async def close_socket(self, code: int, reason: str) -> None:
         await self.cleanup()
         await self.websocket.close(code, reason)
+
+    async def handle_message(self, message: OperationMessage) -> None:
+        if not self.budget.take():
+            await self.close_socket(POLICY_VIOLATION, TOO_MANY_MESSAGES)
+            return
+        await super().handle_message(message)
 
     async def handle_start(self, message: StartMessage) -> None:
         limit = self.subscription_limit

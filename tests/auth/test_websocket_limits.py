@@ -37,6 +37,7 @@ pytestmark = only("sqlite")
 EVENTS = "subscription { events { cursor type } }"
 MAX_SUBSCRIPTIONS = 2
 MAX_CONNECTIONS = 2
+MESSAGE_BURST = 40
 
 
 @pytest.fixture
@@ -47,6 +48,8 @@ def settings(database_url: str) -> Settings:
         ws_max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
         ws_max_connections_per_identity=MAX_CONNECTIONS,
         ws_recheck_interval=3600,  # re-checks run only when a test asks
+        ws_messages_per_second=5,
+        ws_message_burst=MESSAGE_BURST,
     )
 
 
@@ -223,3 +226,16 @@ async def test_a_recheck_is_one_query_for_all_sessions_and_one_for_all_keys(
     assert len(selects) == 2, statements
     assert sum("auth_sessions" in statement for statement in selects) == 1
     assert sum("api_keys" in statement for statement in selects) == 1
+
+
+async def test_a_client_flooding_messages_is_closed_and_a_calm_one_is_not(
+    server: RunningServer, admin: Person
+) -> None:
+    async with GraphQLSocket.connect(server.graphql_ws_url, token=admin.token) as calm:
+        for _ in range(30):  # pings answered one by one: well inside the budget
+            await calm.ping()
+        async with GraphQLSocket.connect(server.graphql_ws_url, token=admin.token) as flood:
+            for _ in range(MESSAGE_BURST + 20):
+                await flood.send({"type": "ping"})
+            assert await flood.closed() == (1008, "Too many messages")
+        await calm.ping()  # the other socket of the same user goes on
