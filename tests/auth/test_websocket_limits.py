@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from app.auth.api_keys import create_api_key
@@ -239,3 +240,19 @@ async def test_a_client_flooding_messages_is_closed_and_a_calm_one_is_not(
                 await flood.send({"type": "ping"})
             assert await flood.closed() == (1008, "Too many messages")
         await calm.ping()  # the other socket of the same user goes on
+
+
+async def test_the_legacy_protocol_closes_a_flood_too(server: RunningServer, admin: Person) -> None:
+    async with connect(
+        server.graphql_ws_url, subprotocols=[Subprotocol("graphql-ws")], proxy=None
+    ) as ws:
+        init = {"Authorization": f"Bearer {admin.token}"}
+        await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+        for number in range(MESSAGE_BURST + 20):  # start and stop, as fast as it can
+            await ws.send(json.dumps({"type": "stop", "id": str(number)}))
+        with contextlib.suppress(ConnectionClosed):
+            async with asyncio.timeout(5):
+                while True:
+                    await ws.recv()
+    assert (ws.close_code, ws.close_reason) == (1008, "Too many messages")
