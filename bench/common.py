@@ -235,6 +235,8 @@ def start_server(db: Database, *, broadcast: str = "postgres", **settings: str) 
         "DEVICEGRAPH_RATE_LIMIT_REQUESTS": "0",
         # thousands of subscribers share 50 buyer identities: lift the per-identity socket cap
         "DEVICEGRAPH_WS_MAX_CONNECTIONS_PER_IDENTITY": "100000",
+        # the capacity series opens 100 subscriptions per socket at once
+        "DEVICEGRAPH_WS_MESSAGES_PER_SECOND": "0",
         **{f"DEVICEGRAPH_{name.upper()}": value for name, value in settings.items()},
     }
     log_path = LOGS / f"server-{port}.log"

@@ -611,8 +611,10 @@ or one part at a time: `.venv/bin/python -m bench.latency`, `bench.capacity`,
 `bench_<pid>_<part>` on the PostgreSQL server (migrated with `devicegraph migrate`, loaded with
 `devicegraph seed-demo` plus bench rows), starts `devicegraph serve` processes on free ports
 (PostgreSQL broadcast unless stated; `DEVICEGRAPH_RATE_LIMIT_REQUESTS=0` so a load generator's
-few tokens are not refused, and `DEVICEGRAPH_WS_MAX_CONNECTIONS_PER_IDENTITY=100000` since
-thousands of subscribers share 50 buyer identities; every other setting at its default,
+few tokens are not refused, `DEVICEGRAPH_WS_MAX_CONNECTIONS_PER_IDENTITY=100000` since
+thousands of subscribers share 50 buyer identities, and `DEVICEGRAPH_WS_MESSAGES_PER_SECOND=0`
+since the capacity series subscribes 100 times on one socket at once; every other setting at
+its default,
 render once per group included), and drops the database at the end. Raw results:
 `docs/benchmarks/*.json`.
 
