@@ -207,6 +207,13 @@ class WebhookDeliveryTask:
             types=frozenset(target.event_types) if target.event_types else None,
         )
         page = await self._log.read(target.cursor, PAGE, event_filter)
+        if page.records:
+            # Sign with the secret as of now, after the read: a secret rotated before an event
+            # was committed signs it, even when the rotation came in the middle of this pass.
+            fresh = await attempts.load_target(self._sessions, target.id)
+            if fresh is None:
+                return False  # disabled or deleted meanwhile
+            target = replace(target, url=fresh.url, secret=fresh.secret)
         position = target.cursor
         for record in page.records:
             if not wants(target.event_types, record.type):
