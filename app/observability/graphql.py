@@ -4,6 +4,10 @@
   operation's name into the request's log fields (app.observability.middleware), so the one
   line logged per request or websocket names them. Never the token: the actor's reference
   (``user:12``, ``apikey:3``), its organisation and role.
+- ``ObservedSchema.process_errors``: errors a client caused (a refusal with a code such as
+  UNAUTHENTICATED or NOT_FOUND, an invalid query) are logged at info without a trace, one line
+  each; only unexpected ones (a bug, an outage) are logged at error with their trace, so an
+  alert on error lines means something failed.
 - ``MutationObserver`` (a field extension on each Mutation field, outside the permission
   guard) times the mutation and counts it by result: ``ok``, the typed error's ``code``, or
   the GraphQL error's ``extensions.code`` (``INTERNAL`` for an unexpected exception). It logs
@@ -18,18 +22,39 @@ from collections.abc import Callable, Iterator
 from enum import Enum
 from typing import Any
 
+import strawberry
 import structlog
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.types import ExecutionContext
 from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
 from app.domain.actors import Actor
 from app.observability.metrics import MUTATION_DURATION, MUTATIONS
 from app.observability.middleware import log_fields
+from app.resolvers.masking import is_unexpected
 from app.schema.errors import Error
 
 log = structlog.get_logger("devicegraph.graphql")
+
+
+class ObservedSchema(strawberry.Schema):
+    """strawberry's schema, logging client errors as such (see the module doc)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = []
+        for error in errors:
+            if is_unexpected(error):
+                unexpected.append(error)
+                continue
+            code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
+            path = ".".join(str(part) for part in error.path) if error.path else None
+            log.info("graphql error", code=code, message=error.message, path=path)
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
 
 
 def identity(actor: Actor) -> dict[str, Any]:

@@ -71,8 +71,13 @@ class MaskUnexpectedErrors(MaskErrors):
         return super().anonymise_error(error)
 
 
-def _should_mask(error: GraphQLError) -> bool:
+def is_unexpected(error: GraphQLError) -> bool:
+    """An error no client caused: a resolver's exception that is not a PublicError (a bug or
+    an outage). Parse and validation errors and refusals with a code are the client's."""
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return False
     return not isinstance(original, PublicError)
+
+
+_should_mask = is_unexpected

@@ -10,7 +10,7 @@ from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from app.auth.guard import security_extensions
-from app.observability.graphql import OperationObserver, observe_mutations
+from app.observability.graphql import ObservedSchema, OperationObserver, observe_mutations
 from app.resolvers.auth import AuthMutations, AuthQueries
 from app.resolvers.devices import DeviceMutations, DeviceQueries
 from app.resolvers.events import EventQueries, EventSubscriptions
@@ -73,7 +73,7 @@ def build_schema() -> strawberry.Schema:
     ]
     # After the guard: mutations are timed and counted by result, refusals included.
     observe_mutations(Mutation)
-    return strawberry.Schema(
+    return ObservedSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -175,3 +175,21 @@ def test_console_format_in_development_json_in_production(request: pytest.Fixtur
         "warning",
         "devicegraph.test",
     )
+
+
+@only("sqlite")
+async def test_a_refusal_is_logged_as_the_clients_error_without_a_trace(
+    http: httpx.AsyncClient, lines: Lines
+) -> None:
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ listings(first: 1) { totalCount } }"},
+        headers={"X-Request-ID": "r-refused"},
+    )
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    [line] = lines.where(event="graphql error", request_id="r-refused")
+    assert line["level"] == "info"
+    assert line["code"] == "UNAUTHENTICATED"
+    assert line["path"] == "listings"
+    assert "exception" not in line
+    assert not [x for x in lines.all() if x.get("level") == "error"]
