@@ -40,7 +40,7 @@ _lane: ContextVar[Lane | None] = ContextVar("devicegraph_direct_lane", default=N
 class Lane:
     """One operation's way to its socket, for values its render group already shares."""
 
-    __slots__ = ("_encode", "_prefix", "_send_text", "sent")
+    __slots__ = ("_encode", "_prefix", "_send_text")
 
     def __init__(
         self, operation_id: str, message_type: str, send_text: SendText, encode: Encode
@@ -51,8 +51,6 @@ class Lane:
         self._prefix = f'{head[:-1]},"payload":'
         self._send_text = send_text
         self._encode = encode
-        self.sent = 0
-        """Messages this lane wrote itself."""
 
     async def send(self, value: object) -> bool:
         """Write ``value``'s shared rendering to the socket; False when it cannot go this way
@@ -74,7 +72,6 @@ class Lane:
                 return False
             data.payload = payload = encoded
         await self._send_text(f"{self._prefix}{payload}}}")
-        self.sent += 1
         DIRECT_MESSAGES.inc()
         return True
 
